@@ -1,0 +1,392 @@
+"""Running a process: start, complete a human task, fire timers, retry after an error.
+
+Every operation returns a :class:`RunOutcome` with the activity events it caused (read off the task
+tree before and after) and a :class:`Snapshot` of what is now open: human tasks, pending timers,
+errors. The service layer turns these into the projection tables in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException, WorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
+
+from engine.jsondata import json_default
+
+from .model import HumanTaskSpec, ProcessModel
+from .operators import OperatorError, OperatorRegistry, RunContext, current_run, default_operators
+from .sandbox import SandboxPolicy
+from .serializer import StateCodec
+
+#: SpiffWorkflow stops walking the task tree at this depth (a loop adds a level per pass).
+ENGINE_DEPTH_LIMIT = 1000
+
+
+class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow's script environment, with every evaluation going through the sandbox."""
+
+    def __init__(self, policy: SandboxPolicy) -> None:
+        super().__init__({})
+        self.policy = policy
+
+    def evaluate(self, expression, context, external_context=None):
+        return self.policy.evaluate(expression, context, external_context)
+
+    def execute(self, script, context, external_context=None):
+        self.policy.execute(script, context, external_context)
+        return True
+
+
+class MotcuaScriptEngine(PythonScriptEngine):
+    """Script engine with the sandbox and motcua's service-task operators."""
+
+    def __init__(self, policy: SandboxPolicy, operators: OperatorRegistry) -> None:
+        super().__init__(environment=SandboxedEnvironment(policy))
+        self.operators = operators
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
+        try:
+            result = self.operators.call(operation_name, params, dict(task.data))
+        except OperatorError:
+            raise
+        except Exception as exc:
+            raise OperatorError(f"operator '{operation_name}' failed: {type(exc).__name__}: {exc}") from exc
+        try:
+            return json.dumps(result, default=json_default)
+        except TypeError as exc:
+            raise OperatorError(
+                f"operator '{operation_name}' returned data that cannot be stored: {exc}"
+            ) from exc
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class ActivityEvent:
+    """One step on the diagram: an element started, completed, was cancelled or failed."""
+
+    task_id: UUID
+    bpmn_id: str
+    name: str
+    element_type: str
+    lifecycle: str  # start | complete | cancel | error
+    process_id: str
+    data: dict[str, Any] | None = None
+    human_task: HumanTaskSpec | None = None
+
+
+@dataclass(frozen=True)
+class OpenHumanTask:
+    task_id: UUID
+    spec: HumanTaskSpec
+    process_id: str
+
+
+@dataclass(frozen=True)
+class PendingTimer:
+    task_id: UUID
+    bpmn_id: str
+    name: str
+    due_at: datetime
+    kind: str  # TimeDate | Duration | Cycle
+
+
+@dataclass(frozen=True)
+class FailedTask:
+    task_id: UUID
+    bpmn_id: str | None
+    name: str
+
+
+@dataclass
+class Snapshot:
+    human_tasks: list[OpenHumanTask] = field(default_factory=list)
+    timers: list[PendingTimer] = field(default_factory=list)
+    failed: list[FailedTask] = field(default_factory=list)
+    completed: bool = False
+
+
+@dataclass
+class ProcessFailure:
+    message: str
+    bpmn_id: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    workflow: BpmnWorkflow
+    events: list[ActivityEvent]
+    snapshot: Snapshot
+    failure: ProcessFailure | None = None
+    had_timers: bool = False  # whether timers were pending before the operation
+    opened: set[UUID] = field(default_factory=set)  # human tasks that became open
+    closed: dict[UUID, str] = field(default_factory=dict)  # human tasks no longer open: completed | cancelled
+
+
+class EngineLimitExceeded(WorkflowException):
+    pass
+
+
+# --------------------------------------------------------------------------- the runtime
+
+
+def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+_STARTED = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.COMPLETED | TaskState.ERROR
+_LIVE = TaskState.WAITING | TaskState.READY | TaskState.STARTED
+
+
+class ProcessRuntime:
+    """Executes process models with the sandbox and the registered operators."""
+
+    def __init__(
+        self,
+        policy: SandboxPolicy | None = None,
+        operators: OperatorRegistry | None = None,
+        codec: StateCodec | None = None,
+    ) -> None:
+        self.policy = policy or SandboxPolicy()
+        self.operators = operators or default_operators()
+        self.codec = codec or StateCodec()
+        self.script_engine = MotcuaScriptEngine(self.policy, self.operators)
+
+    # -- state
+
+    def dumps(self, workflow: BpmnWorkflow) -> str:
+        return self.codec.dumps(workflow)
+
+    def loads(self, state: str, model: ProcessModel) -> BpmnWorkflow:
+        return self.codec.loads(state, model, self.script_engine)
+
+    # -- operations
+
+    def start(self, model: ProcessModel, data: Mapping[str, Any], context: RunContext) -> RunOutcome:
+        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        with self._observe(workflow, model, context) as outcome:
+            self._run(workflow)
+        return outcome
+
+    def complete_human_task(
+        self,
+        workflow: BpmnWorkflow,
+        model: ProcessModel,
+        task_id: UUID,
+        data: Mapping[str, Any],
+        context: RunContext,
+    ) -> RunOutcome:
+        try:
+            task = workflow.get_task_from_id(task_id)
+        except TaskNotFoundException:
+            task = None
+        if (
+            task is None
+            or not task.has_state(TaskState.READY)
+            or model.human_task(task.task_spec.name) is None
+        ):
+            raise WorkflowException(f"task {task_id} is not an open human task")
+        with self._observe(workflow, model, context, submitted={task.id: dict(data)}) as outcome:
+            task.data.update(data)
+            task.run()
+            self._run(workflow)
+        return outcome
+
+    def fire_timers(self, workflow: BpmnWorkflow, model: ProcessModel, context: RunContext) -> RunOutcome:
+        with self._observe(workflow, model, context) as outcome:
+            workflow.refresh_timers()
+            self._run(workflow)
+        return outcome
+
+    def retry(self, workflow: BpmnWorkflow, model: ProcessModel, context: RunContext) -> RunOutcome:
+        """Run failed tasks again (after the cause was fixed: the registry is back, data corrected)."""
+        with self._observe(workflow, model, context) as outcome:
+            for task in list(_all_tasks(workflow)):
+                if task.has_state(TaskState.ERROR):
+                    task._set_state(TaskState.READY)
+            self._run(workflow)
+        return outcome
+
+    # -- internals
+
+    def _run(self, workflow: BpmnWorkflow) -> None:
+        workflow.do_engine_steps()
+        self._check_depth(workflow)
+
+    @staticmethod
+    def _check_depth(workflow: BpmnWorkflow) -> None:
+        for task in _all_tasks(workflow):
+            if task.has_state(_LIVE | TaskState.FUTURE) and task.depth >= ENGINE_DEPTH_LIMIT - 1:
+                raise EngineLimitExceeded(
+                    f"the process went through more than {ENGINE_DEPTH_LIMIT} steps on one path (a loop that "
+                    "repeats too often) and cannot go on; redesign the loop or split the process"
+                )
+        if workflow.is_completed() and any(
+            t.has_state(TaskState.NOT_FINISHED_MASK) for t in _all_tasks(workflow)
+        ):
+            raise EngineLimitExceeded("the process stopped without reaching an end event")
+
+    @contextmanager
+    def _observe(
+        self,
+        workflow: BpmnWorkflow,
+        model: ProcessModel,
+        context: RunContext,
+        submitted: dict[UUID, dict] | None = None,
+    ) -> Iterator[RunOutcome]:
+        before = {task.id: task.state for task in _all_tasks(workflow)}
+        open_before = {t.task_id for t in self.snapshot(workflow, model).human_tasks} if before else set()
+        outcome = RunOutcome(
+            workflow=workflow,
+            events=[],
+            snapshot=Snapshot(),
+            had_timers=any(True for _ in self._timers(workflow)),
+        )
+        token = current_run.set(context)
+        try:
+            yield outcome
+        except (SpiffWorkflowException, OperatorError, EngineLimitExceeded) as exc:
+            outcome.failure = _failure_from(exc)
+        finally:
+            current_run.reset(token)
+        outcome.events = self._events(workflow, model, before, submitted or {})
+        outcome.snapshot = self.snapshot(workflow, model)
+        open_now = {t.task_id for t in outcome.snapshot.human_tasks}
+        outcome.opened = open_now - open_before
+        for task_id in open_before - open_now:
+            task = workflow.tasks.get(task_id) or _find(workflow, task_id)
+            outcome.closed[task_id] = (
+                "completed" if task is not None and task.has_state(TaskState.COMPLETED) else "cancelled"
+            )
+        failed = outcome.snapshot.failed
+        if outcome.failure is None and failed:
+            outcome.failure = ProcessFailure(f"{failed[0].name} failed", failed[0].bpmn_id)
+        elif outcome.failure is not None and outcome.failure.bpmn_id is None and failed:
+            outcome.failure.bpmn_id = failed[0].bpmn_id
+
+    def _events(
+        self,
+        workflow: BpmnWorkflow,
+        model: ProcessModel,
+        before: dict[UUID, int],
+        submitted: dict[UUID, dict],
+    ) -> list[ActivityEvent]:
+        changed: list[tuple[float, int, ActivityEvent]] = []
+        for task in _all_tasks(workflow):
+            spec = task.task_spec
+            bpmn_id = getattr(spec, "bpmn_id", None)
+            if bpmn_id is None:
+                continue
+            old = before.get(task.id, TaskState.MAYBE)
+            new = task.state
+            if old == new:
+                continue
+            human = model.human_task(spec.name)
+            event = partial(_activity_event, task, human)
+            started_before = bool(old & _STARTED)
+            if new & _STARTED and not started_before:
+                changed.append((task.last_state_change, 0, event("start")))
+            if new == TaskState.COMPLETED:
+                delta = submitted.get(task.id)
+                if delta is None and task.parent is not None:
+                    delta = DeepMerge.get_updated_keys(task.parent.data, task.data) or None
+                changed.append((task.last_state_change, 1, event("complete", delta)))
+            elif new == TaskState.ERROR:
+                changed.append((task.last_state_change, 1, event("error")))
+            elif new == TaskState.CANCELLED and old & _LIVE:
+                changed.append((task.last_state_change, 1, event("cancel")))
+        changed.sort(key=lambda item: (item[0], item[1]))
+        return [item[2] for item in changed]
+
+    def snapshot(self, workflow: BpmnWorkflow, model: ProcessModel) -> Snapshot:
+        snap = Snapshot(completed=workflow.is_completed())
+        for task in _all_tasks(workflow):
+            if task.has_state(TaskState.READY):
+                human = model.human_task(task.task_spec.name)
+                if human is not None:
+                    snap.human_tasks.append(OpenHumanTask(task.id, human, task.workflow.spec.name))
+            elif task.has_state(TaskState.ERROR):
+                spec = task.task_spec
+                snap.failed.append(
+                    FailedTask(task.id, getattr(spec, "bpmn_id", None), spec.bpmn_name or spec.name)
+                )
+        snap.timers = list(self._timers(workflow))
+        return snap
+
+    @staticmethod
+    def _timers(workflow: BpmnWorkflow) -> Iterable[PendingTimer]:
+        for task in list(workflow.event_manager.tasks.values()):
+            spec = task.task_spec
+            definition = getattr(spec, "event_definition", None)
+            if not isinstance(spec, CatchingEvent) or not task.has_state(TaskState.WAITING | TaskState.READY):
+                continue
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            details = definition.details(task)
+            value = details.value
+            if isinstance(value, dict):
+                value = value.get("next")
+            if not value:
+                continue
+            due = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else value
+            yield PendingTimer(
+                task_id=task.id,
+                bpmn_id=spec.bpmn_id,
+                name=spec.bpmn_name or spec.bpmn_id or spec.name,
+                due_at=due.astimezone(UTC),
+                kind=type(definition).__name__.replace("TimerEventDefinition", ""),
+            )
+
+
+def _activity_event(
+    task: Task, human: HumanTaskSpec | None, lifecycle: str, data: dict | None = None
+) -> ActivityEvent:
+    spec = task.task_spec
+    return ActivityEvent(
+        task_id=task.id,
+        bpmn_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        element_type=type(spec).__name__,
+        lifecycle=lifecycle,
+        process_id=task.workflow.spec.name,
+        data=data,
+        human_task=human,
+    )
+
+
+def _find(workflow: BpmnWorkflow, task_id: UUID) -> Task | None:
+    for sub in workflow.subprocesses.values():
+        if task_id in sub.tasks:
+            return sub.tasks[task_id]
+    return None
+
+
+def _failure_from(exc: Exception) -> ProcessFailure:
+    task = getattr(exc, "task", None)
+    bpmn_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    message = str(exc)
+    inner = getattr(exc, "error", None) or exc.__cause__
+    if isinstance(inner, OperatorError):
+        message = str(inner)
+    return ProcessFailure(message=message.split("\n")[0][:2000], bpmn_id=bpmn_id)
