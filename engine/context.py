@@ -1,0 +1,107 @@
+"""The wiring a use case runs with: database, runtime, caches, clock and extension points.
+
+Built once at the edge (the CLI, the web app factory, a worker) and passed to every function in
+:mod:`engine.services`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .bpmn.model import HumanTaskSpec
+from .bpmn.operators import OperatorRegistry, default_operators
+from .bpmn.rules import RuleContext
+from .bpmn.runtime import ProcessRuntime
+from .bpmn.sandbox import SandboxPolicy
+from .clock import Clock, SystemClock
+from .config import Settings
+from .deployment import SpecCache
+from .store.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from .bpmn.runtime import RunOutcome
+    from .store.models import Dossier, HumanTask
+
+
+class TaskDuePolicy(Protocol):
+    """When a human task is due, from the moment it opened."""
+
+    def due_at(self, spec: HumanTaskSpec, opened_at: datetime) -> datetime | None: ...
+
+
+class AllottedHoursPolicy:
+    """Default: the task's ``allottedHours`` property in plain hours (the calendar replaces this)."""
+
+    def due_at(self, spec: HumanTaskSpec, opened_at: datetime) -> datetime | None:
+        hours = spec.allotted_hours
+        return opened_at + timedelta(hours=hours) if hours else None
+
+
+class FormValidator(Protocol):
+    """Checks data an officer submits for a task; returns field -> message for each problem."""
+
+    def validate(self, task: HumanTask, data: dict[str, Any]) -> dict[str, str]: ...
+
+
+class AcceptAnyForm:
+    def validate(self, task: HumanTask, data: dict[str, Any]) -> dict[str, str]:
+        return {}
+
+
+class RunListener(Protocol):
+    """Called inside the use case's transaction after the engine ran and projections were updated.
+
+    Features that react to the process (dossier statuses, SLA timers, notifications) listen here,
+    so they commit or roll back together with the state change that caused them.
+    """
+
+    def after_run(
+        self, ctx: Context, session: Session, dossier: Dossier, outcome: RunOutcome, actor: str
+    ) -> None: ...
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    runtime: ProcessRuntime
+    specs: SpecCache
+    clock: Clock = field(default_factory=SystemClock)
+    due_policy: TaskDuePolicy = field(default_factory=AllottedHoursPolicy)
+    forms: FormValidator = field(default_factory=AcceptAnyForm)
+    listeners: list[RunListener] = field(default_factory=list)
+
+    @property
+    def operators(self) -> OperatorRegistry:
+        return self.runtime.operators
+
+    def rule_context(self) -> RuleContext:
+        return RuleContext(
+            known_operators=self.operators.names(), allowed_names=self.runtime.policy.allowed_names
+        )
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+def build_context(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    operators: OperatorRegistry | None = None,
+    policy: SandboxPolicy | None = None,
+    database: Database | None = None,
+) -> Context:
+    """The default wiring for ``settings``; callers add listeners and policies afterwards."""
+    runtime = ProcessRuntime(policy=policy, operators=operators or default_operators())
+    return Context(
+        settings=settings,
+        db=database or Database(settings.database_url),
+        runtime=runtime,
+        specs=SpecCache(settings.spec_cache_size),
+        clock=clock or SystemClock(),
+    )
