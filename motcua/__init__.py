@@ -1,0 +1,1 @@
+"""motcua's entry points: the wiring (bootstrap) and the ``motcua`` command line."""

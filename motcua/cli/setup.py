@@ -1,0 +1,51 @@
+"""``motcua init`` and ``motcua serve``."""
+
+from __future__ import annotations
+
+import click
+
+from engine import services
+
+from .common import context
+
+
+@click.command()
+@click.option("--demo", is_flag=True, help="Also create a demo centre with one officer per role.")
+def init(demo: bool) -> None:
+    """Create or migrate the database and deploy the procedure catalog in processes/."""
+    from engine.store.migrate import current_revision, upgrade
+
+    ctx = context()
+    upgrade(ctx.db.engine)
+    click.echo(
+        f"database: {ctx.db.engine.url.render_as_string(hide_password=True)} "
+        f"(schema {current_revision(ctx.db.engine)})"
+    )
+    if demo:
+        from motcua.demo import seed_demo
+
+        for line in seed_demo(ctx):
+            click.echo(line)
+    for name, deployment in services.deploy_catalog(ctx):
+        v = deployment.version
+        state = "deployed" if deployment.created else "unchanged"
+        click.echo(f"{state:10} {name:40} {v.process_key} v{v.version}")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web application (the built-in server; use gunicorn in production)."""
+    from werkzeug.serving import run_simple
+
+    from webui import create_app
+
+    app = create_app(context())
+    click.echo(f"motcua on http://{host}:{port}/")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def register(main: click.Group) -> None:
+    main.add_command(init)
+    main.add_command(serve)
