@@ -7,7 +7,7 @@ Built once at the edge (the CLI, the web app factory, a worker) and passed to ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .bpmn.model import HumanTaskSpec
@@ -15,6 +15,7 @@ from .bpmn.operators import OperatorRegistry, default_operators
 from .bpmn.rules import RuleContext
 from .bpmn.runtime import ProcessRuntime
 from .bpmn.sandbox import SandboxPolicy
+from .calendar import WeekdayCalendar, WorkCalendar
 from .clock import Clock, SystemClock
 from .config import Settings
 from .deployment import SpecCache
@@ -34,11 +35,14 @@ class TaskDuePolicy(Protocol):
 
 
 class AllottedHoursPolicy:
-    """Default: the task's ``allottedHours`` property in plain hours (the calendar replaces this)."""
+    """A task is due when its ``allottedHours`` of working time have passed on the calendar."""
+
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self.calendar = calendar
 
     def due_at(self, spec: HumanTaskSpec, opened_at: datetime) -> datetime | None:
         hours = spec.allotted_hours
-        return opened_at + timedelta(hours=hours) if hours else None
+        return self.calendar.add_working_hours(opened_at, hours) if hours else None
 
 
 class FormValidator(Protocol):
@@ -71,7 +75,8 @@ class Context:
     runtime: ProcessRuntime
     specs: SpecCache
     clock: Clock = field(default_factory=SystemClock)
-    due_policy: TaskDuePolicy = field(default_factory=AllottedHoursPolicy)
+    calendar: WorkCalendar = field(default_factory=WeekdayCalendar)
+    due_policy: TaskDuePolicy | None = None
     forms: FormValidator = field(default_factory=AcceptAnyForm)
     listeners: list[RunListener] = field(default_factory=list)
 
@@ -83,6 +88,10 @@ class Context:
         return RuleContext(
             known_operators=self.operators.names(), allowed_names=self.runtime.policy.allowed_names
         )
+
+    def __post_init__(self) -> None:
+        if self.due_policy is None:
+            self.due_policy = AllottedHoursPolicy(self.calendar)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -97,11 +106,12 @@ def build_context(
     database: Database | None = None,
 ) -> Context:
     """The default wiring for ``settings``; callers add listeners and policies afterwards."""
-    runtime = ProcessRuntime(policy=policy, operators=operators or default_operators())
+    clock = clock or SystemClock()
+    runtime = ProcessRuntime(policy=policy, operators=operators or default_operators(), clock=clock.now)
     return Context(
         settings=settings,
         db=database or Database(settings.database_url),
         runtime=runtime,
         specs=SpecCache(settings.spec_cache_size),
-        clock=clock or SystemClock(),
+        clock=clock,
     )

@@ -121,6 +121,34 @@ def database_url(request) -> str:
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The Redis URL if a server answers there, else why not."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+        client.close()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means the service is missing
+        return f"unavailable: {type(exc).__name__}: {exc}"
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_url(redis_server) -> str:
+    """A reachable Redis (MOTCUA_TEST_REDIS_URL). Tests must namespace their keys and queues (see
+    ``redis_namespace``) so that several test runs can share the server."""
+    if redis_server.startswith("unavailable"):
+        service_unavailable(f"Redis at {REDIS_URL}", redis_server.removeprefix("unavailable: "))
+    return redis_server
+
+
+@pytest.fixture
+def redis_namespace() -> str:
+    return f"motcua-test-{uuid.uuid4().hex[:12]}"
+
+
 # --------------------------------------------------------------------------- contexts
 
 

@@ -8,7 +8,7 @@ errors. The service layer turns these into the projection tables in the same tra
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +32,7 @@ from .model import HumanTaskSpec, ProcessModel
 from .operators import OperatorError, OperatorRegistry, RunContext, current_run, default_operators
 from .sandbox import SandboxPolicy
 from .serializer import StateCodec
+from .timeclock import run_clock
 
 #: SpiffWorkflow stops walking the task tree at this depth (a loop adds a level per pass).
 ENGINE_DEPTH_LIMIT = 1000
@@ -165,7 +166,10 @@ class ProcessRuntime:
         policy: SandboxPolicy | None = None,
         operators: OperatorRegistry | None = None,
         codec: StateCodec | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``clock`` is the time timer events see (aware UTC ``now``); the wall clock when None."""
+        self.clock = clock
         self.policy = policy or SandboxPolicy()
         self.operators = operators or default_operators()
         self.codec = codec or StateCodec()
@@ -265,7 +269,8 @@ class ProcessRuntime:
         )
         token = current_run.set(context)
         try:
-            yield outcome
+            with run_clock(self.clock):
+                yield outcome
         except (SpiffWorkflowException, OperatorError, EngineLimitExceeded) as exc:
             outcome.failure = _failure_from(exc)
         finally:

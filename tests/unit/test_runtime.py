@@ -177,3 +177,24 @@ def test_timers_are_listed_and_fire_when_due():
         late = runtime.fire_timers(runtime.loads(state, model), model, CTX)
     assert late.snapshot.completed and late.snapshot.timers == []
     assert ("wait", "complete") in [(e.bpmn_id, e.lifecycle) for e in late.events]
+
+
+def test_timers_follow_the_runtime_clock_not_the_wall_clock():
+    from engine.clock import ManualClock
+
+    timer = (
+        '<bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition id="t">'
+        "<bpmn:timeDuration>P3D</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    )
+    clock = ManualClock(datetime(2030, 1, 1, tzinfo=UTC))
+    runtime = ProcessRuntime(clock=clock.now)
+    model = model_of(linear(timer))
+    outcome = runtime.start(model, {}, CTX)
+    assert outcome.snapshot.timers[0].due_at == datetime(2030, 1, 4, tzinfo=UTC)
+    clock.advance(timedelta(days=2))
+    assert not runtime.fire_timers(outcome.workflow, model, CTX).snapshot.completed
+    clock.advance(timedelta(days=2))
+    assert runtime.fire_timers(outcome.workflow, model, CTX).snapshot.completed
+    # another runtime on the wall clock is unaffected
+    wall = ProcessRuntime().start(model, {}, CTX)
+    assert wall.snapshot.timers[0].due_at < datetime(2030, 1, 1, tzinfo=UTC)
