@@ -46,6 +46,8 @@ def bootstrap(
         policy=sandbox_policy(settings),
         database=database,
     )
+    # Feature wiring: each feature installs its listeners, policies and operators here, one call each.
+
     if migrate:
         from engine.store.migrate import upgrade
 

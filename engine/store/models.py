@@ -274,3 +274,21 @@ class Event(Base):
     stage: Mapped[str | None] = mapped_column(String(16))
     process_id: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONData)
+
+
+# =========================================================================== procedures, dossiers, fees
+
+
+# =========================================================================== deadlines, SLA timers, reports
+
+
+# =========================================================================== population registry
+
+
+# =========================================================================== accounts, sessions, API tokens
+
+
+# =========================================================================== simulation
+
+
+# =========================================================================== conformance
