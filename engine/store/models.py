@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
@@ -179,6 +180,16 @@ class Dossier(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)  # last change of run_state or error
     completed_at: Mapped[datetime | None] = mapped_column()
+    # The legal lifecycle (set by engine.dossiers): the dossier code (mã hồ sơ) issued at acceptance,
+    # the national status 1-10, reception time, the appointment date (ngày hẹn trả), when the result
+    # was ready (status 9) and when it went back to the applicant (status 10).
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    status: Mapped[int | None] = mapped_column(SmallInteger, index=True)
+    procedure_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    received_at: Mapped[datetime | None] = mapped_column(index=True)
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    returned_at: Mapped[datetime | None] = mapped_column()
 
     process_version: Mapped[ProcessVersion] = relationship(lazy="joined")
     agency: Mapped[Agency] = relationship(lazy="joined")
@@ -274,21 +285,3 @@ class Event(Base):
     stage: Mapped[str | None] = mapped_column(String(16))
     process_id: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONData)
-
-
-# =========================================================================== procedures, dossiers, fees
-
-
-# =========================================================================== deadlines, SLA timers, reports
-
-
-# =========================================================================== population registry
-
-
-# =========================================================================== accounts, sessions, API tokens
-
-
-# =========================================================================== simulation
-
-
-# =========================================================================== conformance

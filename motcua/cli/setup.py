@@ -13,13 +13,13 @@ from .common import context
 @click.option("--demo", is_flag=True, help="Also create a demo centre with one officer per role.")
 def init(demo: bool) -> None:
     """Create or migrate the database and deploy the procedure catalog in processes/."""
-    from engine.store.migrate import current_revision, upgrade
+    from engine.store.migrate import current_revisions, upgrade
 
     ctx = context()
     upgrade(ctx.db.engine)
     click.echo(
         f"database: {ctx.db.engine.url.render_as_string(hide_password=True)} "
-        f"(schema {current_revision(ctx.db.engine)})"
+        f"(schema {', '.join(sorted(current_revisions(ctx.db.engine)))})"
     )
     if demo:
         from motcua.demo import seed_demo

@@ -9,16 +9,17 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from engine import services
-from engine.store.migrate import current_revision, head_revision
-from engine.store.models import Base, Event
+from engine.store.migrate import current_revisions, head_revisions
+from engine.store.models import Event
+from engine.store.schema import metadata
 from tests.conftest import AGENCY, fixture_file
 
 
 def test_migrations_match_the_models(ctx):
     with ctx.db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert diff == []
-    assert current_revision(ctx.db.engine) == head_revision()
+    assert current_revisions(ctx.db.engine) == head_revisions()
 
 
 @pytest.mark.parametrize("statement", ["UPDATE events SET actor = 'forger'", "DELETE FROM events"])

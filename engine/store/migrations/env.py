@@ -6,10 +6,10 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from engine.config import Settings
-from engine.store.models import Base
+from engine.store.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _run(connection) -> None:

@@ -18,17 +18,17 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .bpmn.diagnostics import Diagnostic
-from .bpmn.model import ProcessModel
-from .bpmn.operators import RunContext
-from .bpmn.runtime import RunOutcome
-from .bpmn.validation import SourceFile, ValidationResult, validate
-from .context import Context
-from .deployment import content_hash, file_kind
-from .errors import Conflict, DeploymentRejected, InvalidInput, NotFound, PermissionDenied
-from .jsondata import dumps as json_dumps
-from .roles import Role
-from .store.models import (
+from ..bpmn.diagnostics import Diagnostic
+from ..bpmn.model import ProcessModel
+from ..bpmn.operators import RunContext
+from ..bpmn.runtime import RunOutcome
+from ..bpmn.validation import SourceFile, ValidationResult, validate
+from ..context import Context
+from ..deployment import content_hash, file_kind
+from ..errors import Conflict, DeploymentRejected, InvalidInput, NotFound, PermissionDenied
+from ..jsondata import dumps as json_dumps
+from ..roles import Role
+from ..store.models import (
     Agency,
     Dossier,
     Event,
@@ -41,7 +41,7 @@ from .store.models import (
     UserRole,
     WorkflowState,
 )
-from .views import (
+from ..views import (
     AgencyView,
     CompletionView,
     DeploymentView,
@@ -588,24 +588,6 @@ def complete_task(
         return CompletionView(done, _dossier_view(dossier), mine)
 
 
-# =========================================================================== procedures, dossiers, fees
-
-
-# =========================================================================== deadlines, SLA timers, reports
-
-
-# =========================================================================== population registry
-
-
-# =========================================================================== accounts, sessions, API tokens
-
-
-# =========================================================================== simulation
-
-
-# =========================================================================== conformance
-
-
 # =========================================================================== internals
 
 
@@ -1017,7 +999,7 @@ def diagnostics_as_dicts(diagnostics: Iterable[Diagnostic]) -> list[dict]:
 
 def deploy_catalog(ctx: Context, deployed_by: UserView | None = None) -> list[tuple[str, DeploymentView]]:
     """Deploy every model in processes/ (unchanged models keep their version)."""
-    from .catalog import discover
+    from ..catalog import discover
 
     results = []
     for model in discover(ctx.settings.processes_dir):
