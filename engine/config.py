@@ -20,6 +20,7 @@ class Settings:
     forms_dir: Path = PROJECT_ROOT / "forms"
     max_upload_bytes: int = 5 * 1024 * 1024
     spec_cache_size: int = 256
+    workflow_cache_size: int = 2048
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -36,5 +37,6 @@ class Settings:
             processes_dir=Path(env.get("MOTCUA_PROCESSES_DIR", str(PROJECT_ROOT / "processes"))),
             forms_dir=Path(env.get("MOTCUA_FORMS_DIR", str(PROJECT_ROOT / "forms"))),
             max_upload_bytes=int(env.get("MOTCUA_MAX_UPLOAD_BYTES", cls.max_upload_bytes)),
+            workflow_cache_size=int(env.get("MOTCUA_WORKFLOW_CACHE_SIZE", cls.workflow_cache_size)),
             extra={k: v for k, v in env.items() if k.startswith("MOTCUA_")},
         )

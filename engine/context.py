@@ -15,6 +15,7 @@ from .bpmn.operators import OperatorRegistry, default_operators
 from .bpmn.rules import RuleContext
 from .bpmn.runtime import ProcessRuntime
 from .bpmn.sandbox import SandboxPolicy
+from .bpmn.workflow_cache import WorkflowCache
 from .calendar import WeekdayCalendar, WorkCalendar
 from .clock import Clock, SystemClock
 from .config import Settings
@@ -79,6 +80,7 @@ class Context:
     due_policy: TaskDuePolicy | None = None
     forms: FormValidator = field(default_factory=AcceptAnyForm)
     listeners: list[RunListener] = field(default_factory=list)
+    workflows: WorkflowCache = field(default_factory=WorkflowCache)
 
     @property
     def operators(self) -> OperatorRegistry:
@@ -114,4 +116,5 @@ def build_context(
         runtime=runtime,
         specs=SpecCache(settings.spec_cache_size),
         clock=clock,
+        workflows=WorkflowCache(settings.workflow_cache_size),
     )

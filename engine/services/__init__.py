@@ -62,14 +62,23 @@ CHANNELS = ("counter", "post", "online")
 @contextmanager
 def unit_of_work(ctx: Context) -> Iterator[Session]:
     """A write transaction in which a lost optimistic-concurrency race becomes a :class:`Conflict`."""
+    committed: list = []
     try:
         with ctx.db.transaction() as session:
+            session.info["after_commit"] = committed
             yield session
     except StaleDataError:
         raise Conflict(
             "Someone else changed this dossier at the same moment; nothing of yours was saved. "
             "Reload and try again."
         ) from None
+    for action in committed:
+        action()
+
+
+def after_commit(s: Session, action) -> None:
+    """Run ``action`` once the use case's transaction has committed (never after a rollback)."""
+    s.info["after_commit"].append(action)
 
 
 # =========================================================================== agencies and users
@@ -358,6 +367,7 @@ def submit_dossier(
         )
         _apply_outcome(ctx, s, dossier, state, outcome, actor, submitted_by)
         s.flush()
+        _keep_workflow(ctx, s, dossier, state, model, outcome)
         dossier.process_version = pv
         dossier.agency = agency
         return _dossier_view(dossier)
@@ -603,9 +613,18 @@ def _advance(
 ) -> list[HumanTask]:
     pv = dossier.process_version
     model = _model(ctx, s, pv.id)
-    workflow = ctx.runtime.loads(state.state, model)
+    workflow = ctx.workflows.take(dossier.id, state.version, model) or ctx.runtime.loads(state.state, model)
     outcome = operation(workflow, model, _run_context(dossier, actor, dossier.agency.code, pv))
-    return _apply_outcome(ctx, s, dossier, state, outcome, actor, user, completed_task)
+    opened = _apply_outcome(ctx, s, dossier, state, outcome, actor, user, completed_task)
+    _keep_workflow(ctx, s, dossier, state, model, outcome)
+    return opened
+
+
+def _keep_workflow(ctx: Context, s: Session, dossier, state, model, outcome: RunOutcome) -> None:
+    """Offer the workflow to the cache under the version just saved, once that save has committed."""
+    if outcome.failure is None:
+        dossier_id, version, workflow = dossier.id, state.version, outcome.workflow
+        after_commit(s, lambda: ctx.workflows.put(dossier_id, version, model, workflow))
 
 
 def _apply_outcome(
