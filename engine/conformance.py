@@ -443,7 +443,7 @@ def _names_constraint(diagnostic: Diagnostic, constraint_id: str) -> bool:
     """Whether a diagnostic names the rule this model breaks (its code carries the rule's id)."""
     code = diagnostic.code.lower()
     if constraint_id == "REF":
-        return code.startswith("ref-") or code == "dangling-reference"
+        return code == "spec-ref"
     return constraint_id.lower().replace("ext", "ext-") in code or code.endswith(constraint_id.lower())
 
 

@@ -78,7 +78,11 @@ def _insert_after_head(node: etree._Element, child: etree._Element, after: tuple
     """Insert ``child`` after the leading documentation/extension elements (and any ``after`` tags)."""
     position = 0
     for index, existing in enumerate(node):
-        if _local(existing) in _HEAD_CHILDREN or _local(existing) in after or not isinstance(existing.tag, str):
+        if (
+            _local(existing) in _HEAD_CHILDREN
+            or _local(existing) in after
+            or not isinstance(existing.tag, str)
+        ):
             position = index + 1
         else:
             break
@@ -230,9 +234,11 @@ def link_events_as_flows(root: etree._Element) -> int:
         for throw in throws:
             definition = throw.find(f"{BPMN}linkEventDefinition")
             targets = catches.get(definition.get("name") or "", [])
-            if len(targets) != 1 or len(list(throw.iter(f"{BPMN}eventDefinitionRef"))) or len(
-                [c for c in throw if _local(c).endswith("EventDefinition")]
-            ) != 1:
+            if (
+                len(targets) != 1
+                or len(list(throw.iter(f"{BPMN}eventDefinitionRef")))
+                or len([c for c in throw if _local(c).endswith("EventDefinition")]) != 1
+            ):
                 continue
             catch = targets[0]
             flow_id = _unique_id(root, f"{throw.get('id')}_link")
@@ -242,7 +248,7 @@ def link_events_as_flows(root: etree._Element) -> int:
             _insert_after_head(throw, out, after=("incoming", "outgoing"))
             _flow(container, flow_id, throw.get("id"), catch.get("id"))
             rewritten += 1
-        for name, targets in catches.items():
+        for targets in catches.values():
             for catch in targets:
                 incoming = [t for t in throws if t.find(f"{BPMN}linkEventDefinition") is None]
                 linked = [
