@@ -147,10 +147,14 @@ def split_implicit_forks(root: etree._Element) -> int:
             outgoing = by_source.get(node_id, [])
             if len(outgoing) < 2:
                 continue
+            default = node.get("default")
+            if default and any(
+                f.find(f"{BPMN}conditionExpression") is None and f.get("id") != default for f in outgoing
+            ):
+                continue  # a default flow beside unconditional flows: refused by the rules
             gateway_id = _unique_id(root, f"{node_id}_split")
             link_id = _unique_id(root, f"{node_id}_to_split")
             gateway = etree.Element(f"{BPMN}inclusiveGateway", id=gateway_id, gatewayDirection="Diverging")
-            default = node.get("default")
             if default:
                 gateway.set("default", default)
                 del node.attrib["default"]
@@ -273,9 +277,57 @@ def link_events_as_flows(root: etree._Element) -> int:
 def rewrite_equivalents(root: etree._Element) -> dict[str, int]:
     """Apply every structural rewrite; returns how many elements each one changed."""
     return {
+        "camundaCondition": translate_camunda_conditions(root),
         "eventDefinitionRef": inline_event_definition_refs(root),
         "complexGateway": complex_gateways_as_inclusive(root),
         "signalEndEvent": signal_end_events(root),
         "linkEvent": link_events_as_flows(root),
         "implicitSplit": split_implicit_forks(root),
     }
+
+
+# --------------------------------------------------------------------------- Camunda-style conditions
+
+_EL_EXPRESSION = re.compile(r"^\s*[$#]\{(?P<body>.*)\}\s*$", re.DOTALL)
+_EL_OPERATORS = [
+    (re.compile(r"&&"), " and "),
+    (re.compile(r"\|\|"), " or "),
+    (re.compile(r"!(?!=)"), " not "),
+    (re.compile(r"\btrue\b"), "True"),
+    (re.compile(r"\bfalse\b"), "False"),
+    (re.compile(r"\bnull\b"), "None"),
+    (re.compile(r"\beq\b"), "=="),
+    (re.compile(r"\bne\b"), "!="),
+    (re.compile(r"\bgt\b"), ">"),
+    (re.compile(r"\blt\b"), "<"),
+    (re.compile(r"\bge\b"), ">="),
+    (re.compile(r"\ble\b"), "<="),
+]
+_EL_SIMPLE = re.compile(r"^[\w\s.<>=!&|()'\"+\-*/%]*$")
+
+
+def camunda_expression_to_python(text: str) -> str | None:
+    """``${amount > 100}`` -> ``amount > 100``, ``${approved && !rejected}`` -> ``approved and not rejected``.
+
+    Only simple expressions (names, literals, comparisons, boolean and arithmetic operators) are
+    translated; anything else (method calls, JUEL functions) is left for the sandbox to refuse."""
+    match = _EL_EXPRESSION.match(text or "")
+    if not match:
+        return None
+    body = match.group("body").strip()
+    if not body or not _EL_SIMPLE.match(body):
+        return None
+    for pattern, replacement in _EL_OPERATORS:
+        body = pattern.sub(replacement, body)
+    return " ".join(body.split())
+
+
+def translate_camunda_conditions(root: etree._Element) -> int:
+    rewritten = 0
+    for tag in ("conditionExpression", "condition", "completionCondition", "loopCardinality"):
+        for node in root.iter(f"{BPMN}{tag}"):
+            python = camunda_expression_to_python(node.text or "")
+            if python is not None:
+                node.text = python
+                rewritten += 1
+    return rewritten

@@ -843,6 +843,39 @@ def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[
                     "evaluates it, so it is not supported.",
                     **_where(doc, start),
                 )
+    for sub in doc.root.iter(f"{BPMN}subProcess"):
+        if sub.get("triggeredByEvent") != "true":
+            continue
+        for start in sub.findall(f"{BPMN}startEvent"):
+            if start.find(f"{BPMN}signalEventDefinition") is not None:
+                yield error(
+                    "unsupported-construct",
+                    f"{_label(start)} starts an event sub-process on a signal; SpiffWorkflow 3.2 does not "
+                    "deliver a signal thrown inside the same instance to it reliably, so it is not supported: "
+                    "use a signal boundary event.",
+                    **_where(doc, start),
+                )
+    for node in doc.root.iter():
+        if isinstance(node.tag, str) and node.get("id") in ("Start", "End") and _kind(node) in _FLOW_NODES:
+            yield error(
+                "id-reserved",
+                f"{_label(node)} uses the id '{node.get('id')}', which the engine reserves for its own "
+                "start and end steps; rename it.",
+                **_where(doc, node),
+            )
+    for level in [n for n in doc.root.iter() if _kind(n) in _LEVELS]:
+        _, outgoing = _flows(level)
+        for node in level:
+            flows = outgoing.get(node.get("id"), [])
+            if not node.get("default") or _kind(node) not in _ACTIVITIES | _EVENTS:
+                continue
+            if any(f.find(f"{BPMN}conditionExpression") is None and f.get("id") != node.get("default") for f in flows):
+                yield error(
+                    "unsupported-construct",
+                    f"{_label(node)} has a default flow next to an unconditional flow; motcua cannot run this "
+                    "mix of an implicit parallel split and a default flow: put a parallel gateway first.",
+                    **_where(doc, node),
+                )
     for node in doc.root.iter(f"{BPMN}callActivity"):
         called = node.get("calledElement")
         if called and any(_kind(n).startswith("global") and n.get("id") == called for n in doc.root):
@@ -853,4 +886,40 @@ def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[
             )
 
 
-RULES.extend([specification_rules, more_unsupported_constructs])
+_KNOWN_NAMESPACES = {
+    NSMAP["bpmn"],
+    NSMAP["bpmndi"],
+    NSMAP["spiffworkflow"],
+    "http://www.omg.org/spec/DD/20100524/DC",
+    "http://www.omg.org/spec/DD/20100524/DI",
+    "http://www.w3.org/2001/XMLSchema-instance",
+    "http://www.w3.org/XML/1998/namespace",
+}
+
+
+def foreign_extensions(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Extensions of other modelling tools (Camunda, Zeebe, Signavio, Bizagi...) are ignored, with one
+    warning per tool namespace so the designer knows their settings have no effect in motcua."""
+    if doc.kind != "bpmn":
+        return
+    seen: dict[str, etree._Element] = {}
+    for node in doc.root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        namespace = etree.QName(node).namespace
+        if namespace and namespace not in _KNOWN_NAMESPACES and namespace not in seen:
+            seen[namespace] = node
+        for attr in node.attrib:
+            attr_ns = etree.QName(attr).namespace
+            if attr_ns and attr_ns not in _KNOWN_NAMESPACES and attr_ns not in seen:
+                seen[attr_ns] = node
+    for namespace, node in seen.items():
+        yield warning(
+            "extension-ignored",
+            f"Extensions in the namespace {namespace} (first at {_label(node)}) belong to another modelling "
+            "tool; motcua ignores them.",
+            **_where(doc, node),
+        )
+
+
+RULES.extend([specification_rules, more_unsupported_constructs, foreign_extensions])
