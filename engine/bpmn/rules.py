@@ -869,7 +869,10 @@ def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[
             flows = outgoing.get(node.get("id"), [])
             if not node.get("default") or _kind(node) not in _ACTIVITIES | _EVENTS:
                 continue
-            if any(f.find(f"{BPMN}conditionExpression") is None and f.get("id") != node.get("default") for f in flows):
+            if any(
+                f.find(f"{BPMN}conditionExpression") is None and f.get("id") != node.get("default")
+                for f in flows
+            ):
                 yield error(
                     "unsupported-construct",
                     f"{_label(node)} has a default flow next to an unconditional flow; motcua cannot run this "
