@@ -560,16 +560,14 @@ def _level_rules(doc: XmlDocument, level: etree._Element, ids: dict) -> Iterator
                 )
         if kind in ("intermediateCatchEvent", "intermediateThrowEvent"):
             link = "link" in _defs_of(node)
-            if not link or kind == "intermediateThrowEvent":
-                if not ins:
-                    yield _spec(
-                        "spec-ext115", doc, node, "an intermediate event must have an incoming sequence flow"
-                    )
-            if not link or kind == "intermediateCatchEvent":
-                if not outs:
-                    yield _spec(
-                        "spec-ext116", doc, node, "an intermediate event must have an outgoing sequence flow"
-                    )
+            if (not link or kind == "intermediateThrowEvent") and not ins:
+                yield _spec(
+                    "spec-ext115", doc, node, "an intermediate event must have an incoming sequence flow"
+                )
+            if (not link or kind == "intermediateCatchEvent") and not outs:
+                yield _spec(
+                    "spec-ext116", doc, node, "an intermediate event must have an outgoing sequence flow"
+                )
             if link and ins and outs:
                 yield _spec(
                     "spec-ext117", doc, node, "a link event must not be both target and source of flows"
@@ -793,22 +791,22 @@ def _activity_rules(doc: XmlDocument) -> Iterator[Diagnostic]:
             if behavior != "All":
                 yield error(
                     "unsupported-construct",
-                    f"{_label(node)} is a multi-instance activity with behavior '{behavior}'. motcua's engine "
-                    "throws no events per instance, so only behavior 'All' is supported.",
+                    f"{_label(node)} is a multi-instance activity with behavior '{behavior}'. "
+                    "motcua's engine throws no events per instance, so only behavior 'All' is supported.",
                     **_where(doc, node),
                 )
         if kind == "receiveTask" and node.get("instantiate") == "true":
             yield error(
                 "unsupported-construct",
-                f'{_label(node)} is a receive task that starts the process (instantiate="true"), which motcua\'s '
-                "engine cannot do; use a message start event.",
+                f'{_label(node)} is a receive task that starts the process (instantiate="true"), '
+                "which motcua's engine cannot do; use a message start event.",
                 **_where(doc, node),
             )
         if kind == "adHocSubProcess":
             yield error(
                 "unsupported-construct",
-                f"{_label(node)} is an ad-hoc sub-process; SpiffWorkflow 3.2 fails on one without a completion "
-                "condition, so ad-hoc sub-processes are not supported.",
+                f"{_label(node)} is an ad-hoc sub-process; SpiffWorkflow 3.2 fails on one without a "
+                "completion condition, so ad-hoc sub-processes are not supported.",
                 **_where(doc, node),
             )
         if kind == "scriptTask" and node.find(f"{BPMN}script") is not None:
@@ -851,8 +849,8 @@ def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[
                 yield error(
                     "unsupported-construct",
                     f"{_label(start)} starts an event sub-process on a signal; SpiffWorkflow 3.2 does not "
-                    "deliver a signal thrown inside the same instance to it reliably, so it is not supported: "
-                    "use a signal boundary event.",
+                    "deliver a signal thrown inside the same instance to it reliably, so it is not "
+                    "supported: use a signal boundary event.",
                     **_where(doc, start),
                 )
     for node in doc.root.iter():
@@ -875,8 +873,8 @@ def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[
             ):
                 yield error(
                     "unsupported-construct",
-                    f"{_label(node)} has a default flow next to an unconditional flow; motcua cannot run this "
-                    "mix of an implicit parallel split and a default flow: put a parallel gateway first.",
+                    f"{_label(node)} has a default flow next to an unconditional flow; motcua cannot "
+                    "run this mix of an implicit parallel split and a default flow: put a parallel gateway first.",
                     **_where(doc, node),
                 )
     for node in doc.root.iter(f"{BPMN}callActivity"):
