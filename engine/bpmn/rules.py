@@ -598,26 +598,20 @@ def _level_rules(doc: XmlDocument, level: etree._Element, ids: dict) -> Iterator
                 yield _spec(
                     "spec-ext025", doc, node, "a single outgoing flow of an activity must not be conditional"
                 )
-        if starts and not ins and kind not in ("startEvent", "boundaryEvent") and not compensation:
-            if not is_event_sub and not (kind == "intermediateCatchEvent" and "link" in _defs_of(node)):
-                if not (kind == "receiveTask" and node.get("instantiate") == "true"):
-                    if not (kind == "eventBasedGateway" and node.get("instantiate") == "true"):
-                        yield _spec(
-                            "spec-ext150",
-                            doc,
-                            node,
-                            "every flow node must have an incoming flow when "
-                            "the process level has a start event",
-                        )
-        if ends and not outs and kind not in ("endEvent",) and not compensation and not is_event_sub:
-            if not (kind == "intermediateThrowEvent" and "link" in _defs_of(node)):
-                if not (kind == "boundaryEvent" and "compensate" in _defs_of(node)):
-                    yield _spec(
-                        "spec-ext151",
-                        doc,
-                        node,
-                        "every flow node must have an outgoing flow when the process level has an end event",
-                    )
+        if starts and not ins and _needs_incoming(node, kind, compensation, is_event_sub):
+            yield _spec(
+                "spec-ext150",
+                doc,
+                node,
+                "every flow node must have an incoming flow when the process level has a start event",
+            )
+        if ends and not outs and _needs_outgoing(node, kind, compensation, is_event_sub):
+            yield _spec(
+                "spec-ext151",
+                doc,
+                node,
+                "every flow node must have an outgoing flow when the process level has an end event",
+            )
     if (
         ends
         and not starts
@@ -626,6 +620,30 @@ def _level_rules(doc: XmlDocument, level: etree._Element, ids: dict) -> Iterator
         yield _spec("spec-ext097", doc, level, "a level with an end event must have a start event")
     if starts and not ends:
         yield _spec("spec-ext105", doc, level, "a level with a start event must have an end event")
+
+
+def _needs_incoming(node: etree._Element, kind: str, compensation: bool, is_event_sub: bool) -> bool:
+    """Whether a flow node must have an incoming flow on a level that has a start event (EXT.150)."""
+    exempt = (
+        kind in ("startEvent", "boundaryEvent")
+        or compensation
+        or is_event_sub
+        or (kind == "intermediateCatchEvent" and "link" in _defs_of(node))
+        or (kind in ("receiveTask", "eventBasedGateway") and node.get("instantiate") == "true")
+    )
+    return not exempt
+
+
+def _needs_outgoing(node: etree._Element, kind: str, compensation: bool, is_event_sub: bool) -> bool:
+    """Whether a flow node must have an outgoing flow on a level that has an end event (EXT.151)."""
+    exempt = (
+        kind == "endEvent"
+        or compensation
+        or is_event_sub
+        or (kind == "intermediateThrowEvent" and "link" in _defs_of(node))
+        or (kind == "boundaryEvent" and "compensate" in _defs_of(node))
+    )
+    return not exempt
 
 
 def _event_gateway(doc, node, outs, ids, incoming) -> Iterator[Diagnostic]:
@@ -874,7 +892,8 @@ def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[
                 yield error(
                     "unsupported-construct",
                     f"{_label(node)} has a default flow next to an unconditional flow; motcua cannot "
-                    "run this mix of an implicit parallel split and a default flow: put a parallel gateway first.",
+                    "run this mix of an implicit parallel split and a default flow: put a parallel "
+                    "gateway first.",
                     **_where(doc, node),
                 )
     for node in doc.root.iter(f"{BPMN}callActivity"):
