@@ -13,6 +13,7 @@ The pack layout and conventions are described in the pack's README (``shared/con
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -444,7 +445,8 @@ def _names_constraint(diagnostic: Diagnostic, constraint_id: str) -> bool:
     code = diagnostic.code.lower()
     if constraint_id == "REF":
         return code == "spec-ref"
-    return constraint_id.lower().replace("ext", "ext-") in code or code.endswith(constraint_id.lower())
+    number = constraint_id[3:]
+    return code == f"spec-ext{number}" or re.search(rf"\bEXT\.{number}\b", diagnostic.message) is not None
 
 
 # --------------------------------------------------------------------------- the pack

@@ -375,8 +375,18 @@ def _defs_of(node: etree._Element) -> list[str]:
     ]
 
 
-def _spec(code: str, doc: XmlDocument, node: etree._Element, message: str) -> Diagnostic:
-    return error(code, f"{_label(node)}: {message} (BPMN 2.0 rule {code[5:].upper()}).", **_where(doc, node))
+def _rule_name(rule: str) -> str:
+    return "REF" if rule == "ref" else f"EXT.{rule[3:]}"
+
+
+def _spec(
+    code: str, doc: XmlDocument, node: etree._Element, message: str, also: tuple[str, ...] = ()
+) -> Diagnostic:
+    """An error naming the rule of the specification it enforces (``also``: the same rule stated elsewhere
+    in the specification, under another number)."""
+    rules = ", ".join(_rule_name(r) for r in (code[5:], *also))
+    label = "rules" if also else "rule"
+    return error(code, f"{_label(node)}: {message} (BPMN 2.0 {label} {rules}).", **_where(doc, node))
 
 
 def specification_rules(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagnostic]:
@@ -404,89 +414,140 @@ def specification_rules(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagnost
     yield from _activity_rules(doc)
 
 
+_ITEM_AWARE = {
+    "dataObject",
+    "dataObjectReference",
+    "dataInput",
+    "dataOutput",
+    "property",
+    "dataStoreReference",
+    "dataStore",
+}
+_EVENT_DEFINITION_KINDS = set(_EVENT_DEFS) | {"eventDefinition"}
+_CALLABLE = {
+    "process",
+    "globalTask",
+    "globalScriptTask",
+    "globalUserTask",
+    "globalManualTask",
+    "globalBusinessRuleTask",
+}
+
+#: (element, attribute or child element) -> (allowed target kinds, code when the kind is wrong).
+#: ``None`` as element means any element. Child-element references are marked with a leading "/".
+_REFERENCES: dict[tuple[str | None, str], tuple[set[str] | None, str]] = {
+    ("sequenceFlow", "sourceRef"): (_FLOW_NODES, "spec-ext007"),
+    ("sequenceFlow", "targetRef"): (_FLOW_NODES, "spec-ext006"),
+    ("messageFlow", "sourceRef"): (_FLOW_NODES | {"participant"}, "spec-ext009"),
+    ("messageFlow", "targetRef"): (_FLOW_NODES | {"participant"}, "spec-ext008"),
+    ("boundaryEvent", "attachedToRef"): (_ACTIVITIES, "spec-ref"),
+    ("participant", "processRef"): ({"process"}, "spec-ref"),
+    ("participant", "/interfaceRef"): ({"interface"}, "spec-ref"),
+    ("partnerEntity", "/participantRef"): ({"participant"}, "spec-ref"),
+    ("partnerRole", "/participantRef"): ({"participant"}, "spec-ref"),
+    (None, "messageRef"): ({"message"}, "spec-ref"),
+    (None, "/messageRef"): ({"message"}, "spec-ref"),
+    (None, "signalRef"): ({"signal"}, "spec-ref"),
+    (None, "errorRef"): ({"error"}, "spec-ref"),
+    (None, "/errorRef"): ({"error"}, "spec-ref"),
+    (None, "escalationRef"): ({"escalation"}, "spec-ref"),
+    ("compensateEventDefinition", "activityRef"): (_ACTIVITIES, "spec-ref"),
+    ("dataObjectReference", "dataObjectRef"): ({"dataObject"}, "spec-ref"),
+    ("dataStoreReference", "dataStoreRef"): ({"dataStore"}, "spec-ref"),
+    (None, "operationRef"): ({"operation"}, "spec-ref"),
+    (None, "/operationRef"): ({"operation"}, "spec-ref"),
+    (None, "inMessageRef"): ({"message"}, "spec-ref"),
+    (None, "/inMessageRef"): ({"message"}, "spec-ref"),
+    (None, "outMessageRef"): ({"message"}, "spec-ref"),
+    (None, "/outMessageRef"): ({"message"}, "spec-ref"),
+    (None, "itemRef"): ({"itemDefinition"}, "spec-ref"),
+    (None, "itemSubjectRef"): ({"itemDefinition"}, "spec-ref"),
+    (None, "definitionalCollaborationRef"): ({"collaboration"}, "spec-ref"),
+    (None, "/correlationPropertyRef"): ({"correlationProperty"}, "spec-ref"),
+    (None, "/incoming"): ({"sequenceFlow"}, "spec-ref"),
+    (None, "/outgoing"): ({"sequenceFlow"}, "spec-ref"),
+    (None, "/dataInputRefs"): ({"dataInput"}, "spec-ref"),
+    (None, "/optionalInputRefs"): ({"dataInput"}, "spec-ref"),
+    (None, "/whileExecutingInputRefs"): ({"dataInput"}, "spec-ref"),
+    (None, "/dataOutputRefs"): ({"dataOutput"}, "spec-ref"),
+    (None, "/optionalOutputRefs"): ({"dataOutput"}, "spec-ref"),
+    (None, "/whileExecutingOutputRefs"): ({"dataOutput"}, "spec-ref"),
+    (None, "/outputSetRefs"): ({"outputSet"}, "spec-ref"),
+    (None, "/inputSetRefs"): ({"inputSet"}, "spec-ref"),
+    (None, "/eventDefinitionRef"): (_EVENT_DEFINITION_KINDS, "spec-ref"),
+    (None, "/flowNodeRef"): (_FLOW_NODES, "spec-ref"),
+    (None, "/resourceRef"): ({"resource"}, "spec-ref"),
+    (None, "/supportedInterfaceRef"): ({"interface"}, "spec-ref"),
+    (None, "/loopDataInputRef"): (_ITEM_AWARE, "spec-ref"),
+    (None, "/loopDataOutputRef"): (_ITEM_AWARE, "spec-ref"),
+    ("dataInputAssociation", "/sourceRef"): (_ITEM_AWARE, "spec-ref"),
+    ("dataInputAssociation", "/targetRef"): (_ITEM_AWARE, "spec-ref"),
+    ("dataOutputAssociation", "/sourceRef"): (_ITEM_AWARE, "spec-ref"),
+    ("dataOutputAssociation", "/targetRef"): (_ITEM_AWARE, "spec-ref"),
+    ("linkEventDefinition", "/source"): ({"linkEventDefinition"}, "spec-ref"),
+    ("linkEventDefinition", "/target"): ({"linkEventDefinition"}, "spec-ref"),
+    ("association", "sourceRef"): (None, "spec-ref"),
+    ("association", "targetRef"): (None, "spec-ref"),
+    ("callActivity", "calledElement"): (_CALLABLE, "spec-ref"),
+}
+_REF_ATTRIBUTES = {name for (_, name) in _REFERENCES if not name.startswith("/")}
+_REF_CHILDREN = {name[1:] for (_, name) in _REFERENCES if name.startswith("/")}
+
+
+def _reference_rule(kind: str, name: str) -> tuple[set[str] | None, str] | None:
+    return _REFERENCES.get((kind, name)) or _REFERENCES.get((None, name))
+
+
 def _references(doc: XmlDocument, ids: dict[str, etree._Element]) -> Iterator[Diagnostic]:
-    """Every reference must point to an existing element of an allowed type."""
-    checks = {
-        ("sequenceFlow", "sourceRef"): (_FLOW_NODES, "spec-ext007"),
-        ("sequenceFlow", "targetRef"): (_FLOW_NODES, "spec-ext006"),
-        ("messageFlow", "sourceRef"): (_FLOW_NODES | {"participant"}, "spec-ext009"),
-        ("messageFlow", "targetRef"): (_FLOW_NODES | {"participant"}, "spec-ext008"),
-        ("boundaryEvent", "attachedToRef"): (_ACTIVITIES, "spec-ref"),
-        ("participant", "processRef"): ({"process"}, "spec-ref"),
-        ("messageEventDefinition", "messageRef"): ({"message"}, "spec-ref"),
-        ("messageFlow", "messageRef"): ({"message"}, "spec-ref"),
-        ("sendTask", "messageRef"): ({"message"}, "spec-ref"),
-        ("receiveTask", "messageRef"): ({"message"}, "spec-ref"),
-        ("signalEventDefinition", "signalRef"): ({"signal"}, "spec-ref"),
-        ("errorEventDefinition", "errorRef"): ({"error"}, "spec-ref"),
-        ("escalationEventDefinition", "escalationRef"): ({"escalation"}, "spec-ref"),
-        ("compensateEventDefinition", "activityRef"): (_ACTIVITIES, "spec-ref"),
-        ("dataObjectReference", "dataObjectRef"): ({"dataObject"}, "spec-ref"),
-        ("dataStoreReference", "dataStoreRef"): ({"dataStore"}, "spec-ref"),
-        ("serviceTask", "operationRef"): ({"operation"}, "spec-ref"),
-        ("sendTask", "operationRef"): ({"operation"}, "spec-ref"),
-        ("receiveTask", "operationRef"): ({"operation"}, "spec-ref"),
-        ("message", "itemRef"): ({"itemDefinition"}, "spec-ref"),
-        ("dataObject", "itemSubjectRef"): ({"itemDefinition"}, "spec-ref"),
-        ("dataInput", "itemSubjectRef"): ({"itemDefinition"}, "spec-ref"),
-        ("dataOutput", "itemSubjectRef"): ({"itemDefinition"}, "spec-ref"),
-        ("property", "itemSubjectRef"): ({"itemDefinition"}, "spec-ref"),
-        ("error", "structureRef"): ({"itemDefinition"}, "spec-ref"),
-        ("escalation", "structureRef"): ({"itemDefinition"}, "spec-ref"),
-        ("signal", "structureRef"): ({"itemDefinition"}, "spec-ref"),
-        ("association", "sourceRef"): (None, "spec-ref"),
-        ("association", "targetRef"): (None, "spec-ref"),
-    }
+    """Every reference must point to an existing element of an allowed type (BPMNspector's REF check)."""
     for node in doc.root.iter():
         kind = _kind(node)
         if not kind or etree.QName(node).namespace != NSMAP["bpmn"]:
             continue
-        for attr in (
-            "sourceRef",
-            "targetRef",
-            "attachedToRef",
-            "processRef",
-            "messageRef",
-            "signalRef",
-            "errorRef",
-            "escalationRef",
-            "activityRef",
-            "dataObjectRef",
-            "dataStoreRef",
-            "operationRef",
-            "itemRef",
-            "itemSubjectRef",
-            "default",
-        ):
-            value = node.get(attr)
-            if not value:
-                continue
-            value = value.split(":")[-1] if value not in ids else value
+        found: list[tuple[str, str, etree._Element]] = []
+        for attr in _REF_ATTRIBUTES:
+            if node.get(attr):
+                found.append((attr, node.get(attr), node))
+        if node.get("default"):
+            found.append(("default", node.get("default"), node))
+        for child in node:
+            if _kind(child) in _REF_CHILDREN and etree.QName(child).namespace == NSMAP["bpmn"]:
+                if (child.text or "").strip():
+                    found.append(("/" + _kind(child), child.text.strip(), child))
+        for name, raw, where in found:
+            value = raw if raw in ids else raw.split(":")[-1]
             target = ids.get(value)
-            allowed, code = checks.get((kind, attr), (None, "spec-ref"))
-            if attr == "default":
+            if name == "default":
                 if target is None or _kind(target) != "sequenceFlow":
                     yield _spec(
                         "spec-ref",
                         doc,
-                        node,
+                        where,
                         f"names '{value}' as its default flow, which is no sequence flow",
                     )
                 elif target.get("sourceRef") != node.get("id"):
                     yield _spec(
-                        "spec-ext026", doc, node, f"has the default flow '{value}', which does not leave it"
+                        "spec-ext026", doc, where, f"has the default flow '{value}', which does not leave it"
                     )
                 continue
+            rule = _reference_rule(kind, name)
+            if rule is None:
+                continue
+            allowed, code = rule
+            shown = name.lstrip("/")
             if target is None:
-                if attr in ("itemSubjectRef", "structureRef", "itemRef") and ":" in (node.get(attr) or ""):
-                    continue  # a type from an imported schema (xsd:string)
-                yield _spec("spec-ref", doc, node, f"{attr} points to '{value}', which does not exist")
+                if ":" in raw and name in ("itemSubjectRef", "structureRef", "itemRef", "calledElement"):
+                    continue  # a type or element from an imported document
+                if name == "calledElement":
+                    continue  # a process deployed separately
+                yield _spec("spec-ref", doc, where, f"{shown} points to '{value}', which does not exist")
             elif allowed is not None and _kind(target) not in allowed:
+                artifact = _kind(target) in _ARTIFACTS
                 yield _spec(
-                    code if code != "spec-ref" or _kind(target) not in _ARTIFACTS else code,
+                    code if artifact else "spec-ref",
                     doc,
-                    node,
-                    f"{attr} points to {_kind(target)} '{value}', which is not allowed there",
+                    where,
+                    f"{shown} points to {_kind(target)} '{value}', which is not allowed there",
                 )
 
 
