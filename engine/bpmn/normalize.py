@@ -39,3 +39,295 @@ def quote_bare_timer_literals(root: etree._Element) -> int:
                 node.text = repr(text)
                 rewritten += 1
     return rewritten
+
+
+# --------------------------------------------------------------------------- structural rewrites
+#
+# SpiffWorkflow 3.2 refuses or mis-runs some standard BPMN that has an exact equivalent it runs
+# correctly. These rewrites replace such constructs by that equivalent before parsing. Rewritten and
+# added elements keep (or derive their ids from) the original ids, so diagnostics and the event log
+# still name what the designer drew. Every rewrite keeps the document valid against the BPMN schema.
+
+BPMN = f"{{{NSMAP['bpmn']}}}"
+_GATEWAYS = {
+    "exclusiveGateway",
+    "inclusiveGateway",
+    "parallelGateway",
+    "complexGateway",
+    "eventBasedGateway",
+    "gateway",
+}
+_CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess"}
+_HEAD_CHILDREN = {"documentation", "extensionElements", "auditing", "monitoring", "categoryValueRef"}
+
+
+def _local(node: etree._Element) -> str:
+    return etree.QName(node).localname if isinstance(node.tag, str) else ""
+
+
+def _unique_id(root: etree._Element, wanted: str) -> str:
+    taken = {n.get("id") for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    candidate, n = wanted, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{wanted}_{n}"
+    return candidate
+
+
+def _insert_after_head(node: etree._Element, child: etree._Element, after: tuple[str, ...] = ()) -> None:
+    """Insert ``child`` after the leading documentation/extension elements (and any ``after`` tags)."""
+    position = 0
+    for index, existing in enumerate(node):
+        if (
+            _local(existing) in _HEAD_CHILDREN
+            or _local(existing) in after
+            or not isinstance(existing.tag, str)
+        ):
+            position = index + 1
+        else:
+            break
+    node.insert(position, child)
+
+
+def _flow(parent: etree._Element, flow_id: str, source: str, target: str) -> etree._Element:
+    flow = etree.SubElement(parent, f"{BPMN}sequenceFlow", id=flow_id, sourceRef=source, targetRef=target)
+    return flow
+
+
+def _flows_by_source(container: etree._Element) -> dict[str, list[etree._Element]]:
+    found: dict[str, list[etree._Element]] = {}
+    for flow in container.findall(f"{BPMN}sequenceFlow"):
+        found.setdefault(flow.get("sourceRef") or "", []).append(flow)
+    return found
+
+
+def inline_event_definition_refs(root: etree._Element) -> int:
+    """``<eventDefinitionRef>X</eventDefinitionRef>`` -> a copy of the top-level definition X in place
+    (SpiffWorkflow ignores the reference, so the event would silently become a none event)."""
+    definitions = {
+        n.get("id"): n for n in root if _local(n).endswith("EventDefinition") and n.get("id") is not None
+    }
+    rewritten = 0
+    for ref in list(root.iter(f"{BPMN}eventDefinitionRef")):
+        target = definitions.get((ref.text or "").strip())
+        owner = ref.getparent()
+        if target is None or owner is None:
+            continue  # a dangling reference: reported by the reference rule
+        copy = etree.fromstring(etree.tostring(target))
+        copy.tail = ref.tail
+        copy.set("id", _unique_id(root, f"{target.get('id')}_{owner.get('id')}"))
+        # event definitions come before eventDefinitionRefs in the schema's sequence
+        first_ref = owner.find(f"{BPMN}eventDefinitionRef")
+        owner.remove(ref)
+        if first_ref is not None and first_ref is not ref:
+            first_ref.addprevious(copy)
+        else:
+            following = owner.find(f"{BPMN}eventDefinitionRef")
+            if following is not None:
+                following.addprevious(copy)
+            else:
+                owner.append(copy)
+        rewritten += 1
+    return rewritten
+
+
+def split_implicit_forks(root: etree._Element) -> int:
+    """An activity or event with several outgoing sequence flows (an implicit split, with or without
+    conditions and a default flow) -> the same element followed by an inclusive gateway, whose
+    semantics are exactly the implicit split's: every unconditional flow and every flow whose
+    condition holds gets a token, the default flow only when no condition holds."""
+    rewritten = 0
+    for container in [n for n in root.iter() if _local(n) in _CONTAINERS]:
+        by_source = _flows_by_source(container)
+        for node in list(container):
+            name = _local(node)
+            node_id = node.get("id")
+            if not node_id or name in _GATEWAYS or name == "sequenceFlow":
+                continue
+            outgoing = by_source.get(node_id, [])
+            if len(outgoing) < 2:
+                continue
+            default = node.get("default")
+            if default and any(
+                f.find(f"{BPMN}conditionExpression") is None and f.get("id") != default for f in outgoing
+            ):
+                continue  # a default flow beside unconditional flows: refused by the rules
+            gateway_id = _unique_id(root, f"{node_id}_split")
+            link_id = _unique_id(root, f"{node_id}_to_split")
+            gateway = etree.Element(f"{BPMN}inclusiveGateway", id=gateway_id, gatewayDirection="Diverging")
+            if default:
+                gateway.set("default", default)
+                del node.attrib["default"]
+            etree.SubElement(gateway, f"{BPMN}incoming").text = link_id
+            for flow in outgoing:
+                flow.set("sourceRef", gateway_id)
+                if flow.find(f"{BPMN}conditionExpression") is None and flow.get("id") != default:
+                    condition = etree.SubElement(flow, f"{BPMN}conditionExpression")
+                    condition.text = "True"  # an unconditional flow of an implicit split always gets a token
+                etree.SubElement(gateway, f"{BPMN}outgoing").text = flow.get("id")
+            node.addnext(gateway)
+            _flow(container, link_id, node_id, gateway_id)
+            old = [o for o in node.findall(f"{BPMN}outgoing")]
+            for o in old[1:]:
+                node.remove(o)
+            if old:
+                old[0].text = link_id
+            else:
+                out = etree.Element(f"{BPMN}outgoing")
+                out.text = link_id
+                _insert_after_head(node, out, after=("incoming",))
+            rewritten += 1
+    return rewritten
+
+
+def complex_gateways_as_inclusive(root: etree._Element) -> int:
+    """A complex gateway without an activation condition behaves as an inclusive gateway (a split on
+    conditions, a join of the tokens that can arrive); rewrite it to one. Complex gateways with an
+    activation condition are left alone and refused by the rules."""
+    rewritten = 0
+    for node in list(root.iter(f"{BPMN}complexGateway")):
+        if node.find(f"{BPMN}activationCondition") is not None:
+            continue
+        for child in list(node):
+            if _local(child) == "complexBehaviorDefinition":
+                node.remove(child)
+        node.tag = f"{BPMN}inclusiveGateway"
+        rewritten += 1
+    return rewritten
+
+
+def signal_end_events(root: etree._Element) -> int:
+    """A signal end event -> an intermediate signal throw event followed by a none end event
+    (SpiffWorkflow 3.2 parses signal end events as none end events: the signal is never sent)."""
+    rewritten = 0
+    for node in list(root.iter(f"{BPMN}endEvent")):
+        definitions = [c for c in node if _local(c).endswith("EventDefinition")]
+        if len(definitions) != 1 or _local(definitions[0]) != "signalEventDefinition":
+            continue
+        container = node.getparent()
+        node_id = node.get("id")
+        end_id = _unique_id(root, f"{node_id}_end")
+        flow_id = _unique_id(root, f"{node_id}_to_end")
+        node.tag = f"{BPMN}intermediateThrowEvent"
+        out = etree.Element(f"{BPMN}outgoing")
+        out.text = flow_id
+        _insert_after_head(node, out, after=("incoming",))
+        end = etree.Element(f"{BPMN}endEvent", id=end_id)
+        etree.SubElement(end, f"{BPMN}incoming").text = flow_id
+        node.addnext(end)
+        _flow(container, flow_id, node_id, end_id)
+        rewritten += 1
+    return rewritten
+
+
+def link_events_as_flows(root: etree._Element) -> int:
+    """A pair of link events (throw and catch with the same name in the same process level) -> a
+    sequence flow between two none intermediate events (SpiffWorkflow 3.2 stalls at link events)."""
+    rewritten = 0
+    for container in [n for n in root.iter() if _local(n) in _CONTAINERS]:
+        catches: dict[str, list[etree._Element]] = {}
+        throws: list[etree._Element] = []
+        for node in container:
+            definition = node.find(f"{BPMN}linkEventDefinition")
+            if definition is None:
+                continue
+            if _local(node) == "intermediateCatchEvent":
+                catches.setdefault(definition.get("name") or "", []).append(node)
+            elif _local(node) == "intermediateThrowEvent":
+                throws.append(node)
+        for throw in throws:
+            definition = throw.find(f"{BPMN}linkEventDefinition")
+            targets = catches.get(definition.get("name") or "", [])
+            if (
+                len(targets) != 1
+                or len(list(throw.iter(f"{BPMN}eventDefinitionRef")))
+                or len([c for c in throw if _local(c).endswith("EventDefinition")]) != 1
+            ):
+                continue
+            catch = targets[0]
+            flow_id = _unique_id(root, f"{throw.get('id')}_link")
+            throw.remove(definition)
+            out = etree.Element(f"{BPMN}outgoing")
+            out.text = flow_id
+            _insert_after_head(throw, out, after=("incoming", "outgoing"))
+            _flow(container, flow_id, throw.get("id"), catch.get("id"))
+            rewritten += 1
+        for targets in catches.values():
+            for catch in targets:
+                incoming = [t for t in throws if t.find(f"{BPMN}linkEventDefinition") is None]
+                linked = [
+                    f
+                    for f in container.findall(f"{BPMN}sequenceFlow")
+                    if f.get("targetRef") == catch.get("id")
+                    and any(t.get("id") == f.get("sourceRef") for t in incoming)
+                ]
+                if not linked:
+                    continue
+                for child in list(catch):
+                    if _local(child) == "linkEventDefinition":
+                        catch.remove(child)
+                catch.tag = f"{BPMN}intermediateThrowEvent"
+                for flow in linked:
+                    inc = etree.Element(f"{BPMN}incoming")
+                    inc.text = flow.get("id")
+                    _insert_after_head(catch, inc, after=("incoming",))
+    return rewritten
+
+
+def rewrite_equivalents(root: etree._Element) -> dict[str, int]:
+    """Apply every structural rewrite; returns how many elements each one changed."""
+    return {
+        "camundaCondition": translate_camunda_conditions(root),
+        "eventDefinitionRef": inline_event_definition_refs(root),
+        "complexGateway": complex_gateways_as_inclusive(root),
+        "signalEndEvent": signal_end_events(root),
+        "linkEvent": link_events_as_flows(root),
+        "implicitSplit": split_implicit_forks(root),
+    }
+
+
+# --------------------------------------------------------------------------- Camunda-style conditions
+
+_EL_EXPRESSION = re.compile(r"^\s*[$#]\{(?P<body>.*)\}\s*$", re.DOTALL)
+_EL_OPERATORS = [
+    (re.compile(r"&&"), " and "),
+    (re.compile(r"\|\|"), " or "),
+    (re.compile(r"!(?!=)"), " not "),
+    (re.compile(r"\btrue\b"), "True"),
+    (re.compile(r"\bfalse\b"), "False"),
+    (re.compile(r"\bnull\b"), "None"),
+    (re.compile(r"\beq\b"), "=="),
+    (re.compile(r"\bne\b"), "!="),
+    (re.compile(r"\bgt\b"), ">"),
+    (re.compile(r"\blt\b"), "<"),
+    (re.compile(r"\bge\b"), ">="),
+    (re.compile(r"\ble\b"), "<="),
+]
+_EL_SIMPLE = re.compile(r"^[\w\s.<>=!&|()'\"+\-*/%]*$")
+
+
+def camunda_expression_to_python(text: str) -> str | None:
+    """``${amount > 100}`` -> ``amount > 100``, ``${approved && !rejected}`` -> ``approved and not rejected``.
+
+    Only simple expressions (names, literals, comparisons, boolean and arithmetic operators) are
+    translated; anything else (method calls, JUEL functions) is left for the sandbox to refuse."""
+    match = _EL_EXPRESSION.match(text or "")
+    if not match:
+        return None
+    body = match.group("body").strip()
+    if not body or not _EL_SIMPLE.match(body):
+        return None
+    for pattern, replacement in _EL_OPERATORS:
+        body = pattern.sub(replacement, body)
+    return " ".join(body.split())
+
+
+def translate_camunda_conditions(root: etree._Element) -> int:
+    rewritten = 0
+    for tag in ("conditionExpression", "condition", "completionCondition", "loopCardinality"):
+        for node in root.iter(f"{BPMN}{tag}"):
+            python = camunda_expression_to_python(node.text or "")
+            if python is not None:
+                node.text = python
+                rewritten += 1
+    return rewritten

@@ -295,3 +295,712 @@ def run_rules(doc: XmlDocument, ctx: RuleContext, rules: Iterable[Rule] = RULES)
     for rule in rules:
         found.extend(rule(doc, ctx))
     return found
+
+
+# --------------------------------------------------------------------------- rules of the BPMN specification
+#
+# Structural rules of the BPMN 2.0 specification that the XML schema cannot express. Each diagnostic
+# code names the rule as BPMNspector and the betsy conformance pack do (``spec-ext096`` is EXT.096,
+# ``spec-ref`` a reference to a missing element or one of the wrong type), so a designer can look it up.
+
+_EVENT_DEFS = (
+    "messageEventDefinition",
+    "timerEventDefinition",
+    "errorEventDefinition",
+    "escalationEventDefinition",
+    "cancelEventDefinition",
+    "compensateEventDefinition",
+    "conditionalEventDefinition",
+    "linkEventDefinition",
+    "signalEventDefinition",
+    "terminateEventDefinition",
+)
+_ACTIVITIES = {
+    "task",
+    "userTask",
+    "manualTask",
+    "scriptTask",
+    "serviceTask",
+    "sendTask",
+    "receiveTask",
+    "businessRuleTask",
+    "subProcess",
+    "adHocSubProcess",
+    "transaction",
+    "callActivity",
+}
+_GATEWAY_TAGS = {
+    "exclusiveGateway",
+    "inclusiveGateway",
+    "parallelGateway",
+    "complexGateway",
+    "eventBasedGateway",
+}
+_EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
+_FLOW_NODES = _ACTIVITIES | _GATEWAY_TAGS | _EVENTS
+_ARTIFACTS = {
+    "textAnnotation",
+    "group",
+    "association",
+    "dataObject",
+    "dataObjectReference",
+    "dataStoreReference",
+}
+_CHOREOGRAPHY = {"choreographyTask", "subChoreography", "callChoreography"}
+_LEVELS = {"process", "subProcess", "adHocSubProcess", "transaction"}
+
+#: Event definitions each kind of event may carry (BPMN 2.0 tables 10.84-10.93).
+_ALLOWED_DEFS = {
+    ("startEvent", "top"): ({"message", "timer", "conditional", "signal"}, "spec-ext098"),
+    ("startEvent", "sub"): (set(), "spec-ext100"),
+    ("endEvent", None): (
+        {"message", "error", "escalation", "cancel", "compensate", "signal", "terminate"},
+        "spec-ext146",
+    ),
+    ("intermediateCatchEvent", None): ({"message", "timer", "conditional", "link", "signal"}, "spec-ext148"),
+    ("intermediateThrowEvent", None): (
+        {"message", "escalation", "compensate", "link", "signal"},
+        "spec-ext149",
+    ),
+}
+
+
+def _kind(node: etree._Element) -> str:
+    return etree.QName(node).localname if isinstance(node.tag, str) else ""
+
+
+def _defs_of(node: etree._Element) -> list[str]:
+    return [_kind(c)[: -len("EventDefinition")] for c in node if _kind(c) in _EVENT_DEFS] + [
+        "ref" for c in node if _kind(c) == "eventDefinitionRef"
+    ]
+
+
+def _rule_name(rule: str) -> str:
+    return "REF" if rule == "ref" else f"EXT.{rule[3:]}"
+
+
+def _spec(
+    code: str, doc: XmlDocument, node: etree._Element, message: str, also: tuple[str, ...] = ()
+) -> Diagnostic:
+    """An error naming the rule of the specification it enforces (``also``: the same rule stated elsewhere
+    in the specification, under another number)."""
+    rules = ", ".join(_rule_name(r) for r in (code[5:], *also))
+    label = "rules" if also else "rule"
+    return error(code, f"{_label(node)}: {message} (BPMN 2.0 {label} {rules}).", **_where(doc, node))
+
+
+def specification_rules(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Structural rules of the BPMN specification; each diagnostic names the rule it enforces."""
+    if doc.kind != "bpmn":
+        return
+    root = doc.root
+    ids: dict[str, etree._Element] = {}
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        node_id = node.get("id")
+        if node_id is None:
+            if etree.QName(node).namespace == NSMAP["bpmn"] and _kind(node) in _FLOW_NODES | {"sequenceFlow"}:
+                yield _spec("spec-ext003", doc, node, "has no id; every flow element needs one")
+            continue
+        if node_id in ids:
+            yield _spec("spec-ext002", doc, node, f"uses the id '{node_id}' that another element already has")
+        else:
+            ids[node_id] = node
+    yield from _references(doc, ids)
+    for level in [n for n in root.iter() if _kind(n) in _LEVELS]:
+        yield from _level_rules(doc, level, ids)
+    yield from _event_rules(doc, ids)
+    yield from _activity_rules(doc)
+
+
+_ITEM_AWARE = {
+    "dataObject",
+    "dataObjectReference",
+    "dataInput",
+    "dataOutput",
+    "property",
+    "dataStoreReference",
+    "dataStore",
+}
+_EVENT_DEFINITION_KINDS = set(_EVENT_DEFS) | {"eventDefinition"}
+_CALLABLE = {
+    "process",
+    "globalTask",
+    "globalScriptTask",
+    "globalUserTask",
+    "globalManualTask",
+    "globalBusinessRuleTask",
+}
+
+#: (element, attribute or child element) -> (allowed target kinds, code when the kind is wrong).
+#: ``None`` as element means any element. Child-element references are marked with a leading "/".
+_REFERENCES: dict[tuple[str | None, str], tuple[set[str] | None, str]] = {
+    ("sequenceFlow", "sourceRef"): (_FLOW_NODES, "spec-ext007"),
+    ("sequenceFlow", "targetRef"): (_FLOW_NODES, "spec-ext006"),
+    ("messageFlow", "sourceRef"): (_FLOW_NODES | {"participant"}, "spec-ext009"),
+    ("messageFlow", "targetRef"): (_FLOW_NODES | {"participant"}, "spec-ext008"),
+    ("boundaryEvent", "attachedToRef"): (_ACTIVITIES, "spec-ref"),
+    ("participant", "processRef"): ({"process"}, "spec-ref"),
+    ("participant", "/interfaceRef"): ({"interface"}, "spec-ref"),
+    ("partnerEntity", "/participantRef"): ({"participant"}, "spec-ref"),
+    ("partnerRole", "/participantRef"): ({"participant"}, "spec-ref"),
+    (None, "messageRef"): ({"message"}, "spec-ref"),
+    (None, "/messageRef"): ({"message"}, "spec-ref"),
+    (None, "signalRef"): ({"signal"}, "spec-ref"),
+    (None, "errorRef"): ({"error"}, "spec-ref"),
+    (None, "/errorRef"): ({"error"}, "spec-ref"),
+    (None, "escalationRef"): ({"escalation"}, "spec-ref"),
+    ("compensateEventDefinition", "activityRef"): (_ACTIVITIES, "spec-ref"),
+    ("dataObjectReference", "dataObjectRef"): ({"dataObject"}, "spec-ref"),
+    ("dataStoreReference", "dataStoreRef"): ({"dataStore"}, "spec-ref"),
+    (None, "operationRef"): ({"operation"}, "spec-ref"),
+    (None, "/operationRef"): ({"operation"}, "spec-ref"),
+    (None, "inMessageRef"): ({"message"}, "spec-ref"),
+    (None, "/inMessageRef"): ({"message"}, "spec-ref"),
+    (None, "outMessageRef"): ({"message"}, "spec-ref"),
+    (None, "/outMessageRef"): ({"message"}, "spec-ref"),
+    (None, "itemRef"): ({"itemDefinition"}, "spec-ref"),
+    (None, "itemSubjectRef"): ({"itemDefinition"}, "spec-ref"),
+    (None, "definitionalCollaborationRef"): ({"collaboration"}, "spec-ref"),
+    (None, "/correlationPropertyRef"): ({"correlationProperty"}, "spec-ref"),
+    (None, "/incoming"): ({"sequenceFlow"}, "spec-ref"),
+    (None, "/outgoing"): ({"sequenceFlow"}, "spec-ref"),
+    (None, "/dataInputRefs"): ({"dataInput"}, "spec-ref"),
+    (None, "/optionalInputRefs"): ({"dataInput"}, "spec-ref"),
+    (None, "/whileExecutingInputRefs"): ({"dataInput"}, "spec-ref"),
+    (None, "/dataOutputRefs"): ({"dataOutput"}, "spec-ref"),
+    (None, "/optionalOutputRefs"): ({"dataOutput"}, "spec-ref"),
+    (None, "/whileExecutingOutputRefs"): ({"dataOutput"}, "spec-ref"),
+    (None, "/outputSetRefs"): ({"outputSet"}, "spec-ref"),
+    (None, "/inputSetRefs"): ({"inputSet"}, "spec-ref"),
+    (None, "/eventDefinitionRef"): (_EVENT_DEFINITION_KINDS, "spec-ref"),
+    (None, "/flowNodeRef"): (_FLOW_NODES, "spec-ref"),
+    (None, "/resourceRef"): ({"resource"}, "spec-ref"),
+    (None, "/supportedInterfaceRef"): ({"interface"}, "spec-ref"),
+    (None, "/loopDataInputRef"): (_ITEM_AWARE, "spec-ref"),
+    (None, "/loopDataOutputRef"): (_ITEM_AWARE, "spec-ref"),
+    ("dataInputAssociation", "/sourceRef"): (_ITEM_AWARE, "spec-ref"),
+    ("dataInputAssociation", "/targetRef"): (_ITEM_AWARE, "spec-ref"),
+    ("dataOutputAssociation", "/sourceRef"): (_ITEM_AWARE, "spec-ref"),
+    ("dataOutputAssociation", "/targetRef"): (_ITEM_AWARE, "spec-ref"),
+    ("linkEventDefinition", "/source"): ({"linkEventDefinition"}, "spec-ref"),
+    ("linkEventDefinition", "/target"): ({"linkEventDefinition"}, "spec-ref"),
+    ("association", "sourceRef"): (None, "spec-ref"),
+    ("association", "targetRef"): (None, "spec-ref"),
+    ("callActivity", "calledElement"): (_CALLABLE, "spec-ref"),
+}
+_REF_ATTRIBUTES = {name for (_, name) in _REFERENCES if not name.startswith("/")}
+_REF_CHILDREN = {name[1:] for (_, name) in _REFERENCES if name.startswith("/")}
+
+
+def _reference_rule(kind: str, name: str) -> tuple[set[str] | None, str] | None:
+    return _REFERENCES.get((kind, name)) or _REFERENCES.get((None, name))
+
+
+def _references(doc: XmlDocument, ids: dict[str, etree._Element]) -> Iterator[Diagnostic]:
+    """Every reference must point to an existing element of an allowed type (BPMNspector's REF check)."""
+    for node in doc.root.iter():
+        kind = _kind(node)
+        if not kind or etree.QName(node).namespace != NSMAP["bpmn"]:
+            continue
+        found: list[tuple[str, str, etree._Element]] = []
+        for attr in _REF_ATTRIBUTES:
+            if node.get(attr):
+                found.append((attr, node.get(attr), node))
+        if node.get("default"):
+            found.append(("default", node.get("default"), node))
+        for child in node:
+            if _kind(child) in _REF_CHILDREN and etree.QName(child).namespace == NSMAP["bpmn"]:
+                if (child.text or "").strip():
+                    found.append(("/" + _kind(child), child.text.strip(), child))
+        for name, raw, where in found:
+            value = raw if raw in ids else raw.split(":")[-1]
+            target = ids.get(value)
+            if name == "default":
+                if target is None or _kind(target) != "sequenceFlow":
+                    yield _spec(
+                        "spec-ref",
+                        doc,
+                        where,
+                        f"names '{value}' as its default flow, which is no sequence flow",
+                    )
+                elif target.get("sourceRef") != node.get("id"):
+                    yield _spec(
+                        "spec-ext026", doc, where, f"has the default flow '{value}', which does not leave it"
+                    )
+                continue
+            rule = _reference_rule(kind, name)
+            if rule is None:
+                continue
+            allowed, code = rule
+            shown = name.lstrip("/")
+            if target is None:
+                if ":" in raw and name in ("itemSubjectRef", "structureRef", "itemRef", "calledElement"):
+                    continue  # a type or element from an imported document
+                if name == "calledElement":
+                    continue  # a process deployed separately
+                yield _spec("spec-ref", doc, where, f"{shown} points to '{value}', which does not exist")
+            elif allowed is not None and _kind(target) not in allowed:
+                artifact = _kind(target) in _ARTIFACTS
+                yield _spec(
+                    code if artifact else "spec-ref",
+                    doc,
+                    where,
+                    f"{shown} points to {_kind(target)} '{value}', which is not allowed there",
+                )
+
+
+def _flows(level: etree._Element) -> tuple[dict[str, list], dict[str, list]]:
+    incoming: dict[str, list] = {}
+    outgoing: dict[str, list] = {}
+    for flow in level.findall(f"{BPMN}sequenceFlow"):
+        outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
+        incoming.setdefault(flow.get("targetRef"), []).append(flow)
+    return incoming, outgoing
+
+
+def _level_rules(doc: XmlDocument, level: etree._Element, ids: dict) -> Iterator[Diagnostic]:
+    incoming, outgoing = _flows(level)
+    nodes = [n for n in level if _kind(n) in _FLOW_NODES]
+    starts = [n for n in nodes if _kind(n) == "startEvent"]
+    ends = [n for n in nodes if _kind(n) == "endEvent"]
+    event_sub = _kind(level) == "subProcess" and level.get("triggeredByEvent") == "true"
+    adhoc = _kind(level) == "adHocSubProcess"
+    for node in level:
+        if _kind(node) in _CHOREOGRAPHY:
+            code = "spec-ext036" if _kind(level) == "process" else "spec-ext056"
+            yield _spec(code, doc, node, "is a choreography activity, which a process must not contain")
+    if adhoc:
+        for node in nodes:
+            if _kind(node) in ("startEvent", "endEvent"):
+                yield _spec(
+                    "spec-ext062", doc, node, "start and end events are not allowed in an ad-hoc sub-process"
+                )
+        if not any(_kind(n) in _ACTIVITIES for n in nodes):
+            yield _spec("spec-ext061", doc, level, "an ad-hoc sub-process must contain at least one activity")
+        return
+    if event_sub:
+        if len(starts) != 1:
+            yield _spec("spec-ext058", doc, level, "an event sub-process must have exactly one start event")
+        for start in starts:
+            defs = [d for d in _defs_of(start)]
+            if not defs:
+                yield _spec(
+                    "spec-ext059", doc, start, "the start event of an event sub-process needs a trigger"
+                )
+        if incoming.get(level.get("id")) or outgoing.get(level.get("id")):
+            pass
+    for node in nodes:
+        kind = _kind(node)
+        node_id = node.get("id")
+        ins, outs = incoming.get(node_id, []), outgoing.get(node_id, [])
+        compensation = node.get("isForCompensation") == "true"
+        is_event_sub = kind == "subProcess" and node.get("triggeredByEvent") == "true"
+        if is_event_sub and (ins or outs):
+            yield _spec("spec-ext057", doc, node, "an event sub-process must not have sequence flows")
+            continue
+        if kind == "startEvent" and ins:
+            yield _spec("spec-ext096", doc, node, "a start event must not have an incoming sequence flow")
+        if kind == "startEvent" and not outs:
+            yield _spec("spec-ext101", doc, node, "a start event must have an outgoing sequence flow")
+        if kind == "endEvent" and outs:
+            yield _spec("spec-ext104", doc, node, "an end event must not have an outgoing sequence flow")
+        if kind == "endEvent" and not ins:
+            yield _spec("spec-ext107", doc, node, "an end event must have an incoming sequence flow")
+        if kind == "boundaryEvent":
+            if ins:
+                yield _spec(
+                    "spec-ext112", doc, node, "a boundary event must not be the target of a sequence flow"
+                )
+            if not outs and "compensate" not in _defs_of(node):
+                yield _spec("spec-ext113", doc, node, "a boundary event must have an outgoing sequence flow")
+            if outs and "compensate" in _defs_of(node):
+                yield _spec(
+                    "spec-ext114", doc, node, "a compensation boundary event must not have outgoing flows"
+                )
+        if kind in ("intermediateCatchEvent", "intermediateThrowEvent"):
+            link = "link" in _defs_of(node)
+            if (not link or kind == "intermediateThrowEvent") and not ins:
+                yield _spec(
+                    "spec-ext115", doc, node, "an intermediate event must have an incoming sequence flow"
+                )
+            if (not link or kind == "intermediateCatchEvent") and not outs:
+                yield _spec(
+                    "spec-ext116", doc, node, "an intermediate event must have an outgoing sequence flow"
+                )
+            if link and ins and outs:
+                yield _spec(
+                    "spec-ext117", doc, node, "a link event must not be both target and source of flows"
+                )
+        if kind in _GATEWAY_TAGS:
+            direction = node.get("gatewayDirection", "Unspecified")
+            if len(ins) <= 1 and len(outs) <= 1:
+                yield _spec(
+                    "spec-ext135", doc, node, "a gateway must have several incoming or several outgoing flows"
+                )
+            if direction == "Converging" and len(outs) > 1:
+                yield _spec(
+                    "spec-ext017", doc, node, "a converging gateway must not have several outgoing flows"
+                )
+            if direction == "Diverging" and len(ins) > 1:
+                yield _spec(
+                    "spec-ext018", doc, node, "a diverging gateway must not have several incoming flows"
+                )
+            if direction == "Mixed" and (len(ins) < 2 or len(outs) < 2):
+                yield _spec(
+                    "spec-ext019", doc, node, "a mixed gateway needs several incoming and outgoing flows"
+                )
+            if kind == "eventBasedGateway":
+                yield from _event_gateway(doc, node, outs, ids, incoming)
+        if kind in _ACTIVITIES and not compensation and not is_event_sub:
+            conditional = [f for f in outs if f.find(f"{BPMN}conditionExpression") is not None]
+            if len(outs) == 1 and conditional:
+                yield _spec(
+                    "spec-ext025", doc, node, "a single outgoing flow of an activity must not be conditional"
+                )
+        if starts and not ins and _needs_incoming(node, kind, compensation, is_event_sub):
+            yield _spec(
+                "spec-ext150",
+                doc,
+                node,
+                "every flow node must have an incoming flow when the process level has a start event",
+            )
+        if ends and not outs and _needs_outgoing(node, kind, compensation, is_event_sub):
+            yield _spec(
+                "spec-ext151",
+                doc,
+                node,
+                "every flow node must have an outgoing flow when the process level has an end event",
+            )
+    if (
+        ends
+        and not starts
+        and not any(_kind(n) == "receiveTask" and n.get("instantiate") == "true" for n in nodes)
+    ):
+        yield _spec("spec-ext097", doc, level, "a level with an end event must have a start event")
+    if starts and not ends:
+        yield _spec("spec-ext105", doc, level, "a level with a start event must have an end event")
+
+
+def _needs_incoming(node: etree._Element, kind: str, compensation: bool, is_event_sub: bool) -> bool:
+    """Whether a flow node must have an incoming flow on a level that has a start event (EXT.150)."""
+    exempt = (
+        kind in ("startEvent", "boundaryEvent")
+        or compensation
+        or is_event_sub
+        or (kind == "intermediateCatchEvent" and "link" in _defs_of(node))
+        or (kind in ("receiveTask", "eventBasedGateway") and node.get("instantiate") == "true")
+    )
+    return not exempt
+
+
+def _needs_outgoing(node: etree._Element, kind: str, compensation: bool, is_event_sub: bool) -> bool:
+    """Whether a flow node must have an outgoing flow on a level that has an end event (EXT.151)."""
+    exempt = (
+        kind == "endEvent"
+        or compensation
+        or is_event_sub
+        or (kind == "intermediateThrowEvent" and "link" in _defs_of(node))
+        or (kind == "boundaryEvent" and "compensate" in _defs_of(node))
+    )
+    return not exempt
+
+
+def _event_gateway(doc, node, outs, ids, incoming) -> Iterator[Diagnostic]:
+    if len(outs) < 2:
+        yield _spec("spec-ext136", doc, node, "an event-based gateway needs two or more outgoing flows")
+    kinds = set()
+    for flow in outs:
+        if flow.find(f"{BPMN}conditionExpression") is not None:
+            yield _spec(
+                "spec-ext137", doc, flow, "flows after an event-based gateway must not have conditions"
+            )
+        target = ids.get(flow.get("targetRef"))
+        if target is None:
+            continue
+        tk = _kind(target)
+        defs = _defs_of(target)
+        if tk == "receiveTask":
+            kinds.add("receive")
+        elif (
+            tk == "intermediateCatchEvent"
+            and defs
+            and set(defs) <= {"message", "signal", "timer", "conditional"}
+        ):
+            if "message" in defs:
+                kinds.add("message")
+        else:
+            yield _spec(
+                "spec-ext138",
+                doc,
+                target,
+                "an event-based gateway may lead only to receive tasks and "
+                "message, signal, timer or conditional catch events",
+            )
+        if len(incoming.get(target.get("id"), [])) > 1:
+            yield _spec(
+                "spec-ext141",
+                doc,
+                target,
+                "a target of an event-based gateway must have no other incoming flow",
+            )
+    if {"receive", "message"} <= kinds:
+        yield _spec(
+            "spec-ext139",
+            doc,
+            node,
+            "message catch events and receive tasks must not be mixed after a gateway",
+        )
+
+
+def _event_rules(doc: XmlDocument, ids: dict) -> Iterator[Diagnostic]:
+    for node in doc.root.iter():
+        kind = _kind(node)
+        if kind not in _EVENTS:
+            continue
+        defs = _defs_of(node)
+        parent = node.getparent()
+        if kind == "startEvent":
+            sub = _kind(parent) != "process"
+            if sub and parent.get("triggeredByEvent") == "true":
+                continue
+            allowed, code = _ALLOWED_DEFS[("startEvent", "sub" if sub else "top")]
+        elif kind == "boundaryEvent":
+            cancel = node.get("cancelActivity", "true") == "true"
+            allowed = {
+                "message",
+                "timer",
+                "error",
+                "escalation",
+                "cancel",
+                "compensate",
+                "conditional",
+                "signal",
+            }
+            if not cancel:
+                allowed = {"message", "timer", "escalation", "conditional", "signal"}
+            code = "spec-ext110"
+            if not defs:
+                yield _spec(code, doc, node, "a boundary event needs an event definition")
+            if "cancel" in defs:
+                attached = ids.get(node.get("attachedToRef") or "")
+                if attached is not None and _kind(attached) != "transaction":
+                    yield _spec(
+                        "spec-ext111", doc, node, "a cancel boundary event must be attached to a transaction"
+                    )
+        else:
+            allowed, code = _ALLOWED_DEFS[(kind, None)]
+        for d in defs:
+            if d != "ref" and d not in allowed:
+                yield _spec(code, doc, node, f"a {kind} must not carry a {d} event definition")
+        if kind == "endEvent" and "cancel" in defs:
+            owner = parent
+            if _kind(owner) != "transaction":
+                yield _spec("spec-ext106", doc, node, "a cancel end event is only allowed in a transaction")
+        if kind in ("endEvent", "intermediateThrowEvent"):
+            for esc in node.iter(f"{BPMN}escalationEventDefinition"):
+                target = ids.get(esc.get("escalationRef") or "")
+                if target is None or not target.get("escalationCode"):
+                    yield _spec("spec-ext011", doc, node, "a thrown escalation needs an escalationCode")
+        for msg in node.iter(f"{BPMN}messageEventDefinition"):
+            if not msg.get("messageRef"):
+                yield _spec(
+                    "spec-ext127", doc, node, "a message event of an executable process needs a messageRef"
+                )
+        for cond in node.iter(f"{BPMN}conditionalEventDefinition"):
+            expr = cond.find(f"{BPMN}condition")
+            if expr is None or not (expr.text or "").strip():
+                yield _spec("spec-ext123", doc, node, "a conditional event needs a condition expression")
+        for timer in node.iter(f"{BPMN}timerEventDefinition"):
+            present = [c for c in timer if _kind(c) in ("timeDate", "timeDuration", "timeCycle")]
+            if len(present) > 1:
+                yield _spec(
+                    "spec-ext131",
+                    doc,
+                    node,
+                    "a timer must have only one of timeDate, timeDuration, timeCycle",
+                )
+
+
+def _activity_rules(doc: XmlDocument) -> Iterator[Diagnostic]:
+    for node in doc.root.iter():
+        kind = _kind(node)
+        if kind not in _ACTIVITIES:
+            continue
+        for attr, code in (("startQuantity", "spec-ext037"), ("completionQuantity", "spec-ext038")):
+            value = node.get(attr)
+            if value is None:
+                continue
+            try:
+                number = int(value)
+            except ValueError:
+                continue
+            if number < 1:
+                yield _spec(code, doc, node, f"{attr} is {value}; it must be at least 1")
+            elif number > 1:
+                yield error(
+                    "unsupported-construct",
+                    f"{_label(node)} has {attr}={value}. motcua's engine passes one token per activity, so "
+                    "token quantities other than 1 are not supported.",
+                    **_where(doc, node),
+                )
+        standard = node.find(f"{BPMN}standardLoopCharacteristics")
+        multi = node.find(f"{BPMN}multiInstanceLoopCharacteristics")
+        if standard is not None and multi is not None:
+            yield _spec("spec-ext041", doc, node, "an activity must not have both loop markers")
+        if standard is not None and standard.get("loopMaximum") is not None:
+            try:
+                if int(standard.get("loopMaximum")) < 0:
+                    yield _spec("spec-ext040", doc, node, "loopMaximum must not be negative")
+            except ValueError:
+                pass
+        if multi is not None:
+            card = multi.find(f"{BPMN}loopCardinality")
+            if card is not None and (card.text or "").strip().lstrip("-").isdigit() and int(card.text) < 0:
+                yield _spec("spec-ext039", doc, node, "loopCardinality must not be negative")
+            if card is None and multi.find(f"{BPMN}loopDataInputRef") is None:
+                yield _spec(
+                    "spec-ext067",
+                    doc,
+                    node,
+                    "a multi-instance activity needs loopCardinality or loopDataInputRef",
+                )
+            behavior = multi.get("behavior", "All")
+            if behavior != "All":
+                yield error(
+                    "unsupported-construct",
+                    f"{_label(node)} is a multi-instance activity with behavior '{behavior}'. "
+                    "motcua's engine throws no events per instance, so only behavior 'All' is supported.",
+                    **_where(doc, node),
+                )
+        if kind == "receiveTask" and node.get("instantiate") == "true":
+            yield error(
+                "unsupported-construct",
+                f'{_label(node)} is a receive task that starts the process (instantiate="true"), '
+                "which motcua's engine cannot do; use a message start event.",
+                **_where(doc, node),
+            )
+        if kind == "adHocSubProcess":
+            yield error(
+                "unsupported-construct",
+                f"{_label(node)} is an ad-hoc sub-process; SpiffWorkflow 3.2 fails on one without a "
+                "completion condition, so ad-hoc sub-processes are not supported.",
+                **_where(doc, node),
+            )
+        if kind == "scriptTask" and node.find(f"{BPMN}script") is not None:
+            fmt = node.get("scriptFormat")
+            if fmt is not None and fmt.lower() not in ("python", "text/python", "text/x-python", "py"):
+                yield error(
+                    "unsupported-construct",
+                    f"{_label(node)} has a {fmt} script; motcua runs Python scripts only.",
+                    **_where(doc, node),
+                )
+
+
+def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Constructs SpiffWorkflow 3.2 would run wrongly that the structural rewrites cannot express."""
+    if doc.kind != "bpmn":
+        return
+    for node in doc.root.iter(f"{BPMN}complexGateway"):
+        yield error(
+            "unsupported-construct",
+            f"{_label(node)} is a complex gateway with an activation condition; motcua's engine cannot "
+            "synchronise on a count of tokens, so it is not supported (an inclusive gateway waits for all).",
+            **_where(doc, node),
+        )
+    for sub in doc.root.iter(f"{BPMN}subProcess"):
+        if sub.get("triggeredByEvent") != "true":
+            continue
+        for start in sub.findall(f"{BPMN}startEvent"):
+            if start.find(f"{BPMN}conditionalEventDefinition") is not None:
+                yield error(
+                    "unsupported-construct",
+                    f"{_label(start)} starts an event sub-process on a condition; SpiffWorkflow 3.2 never "
+                    "evaluates it, so it is not supported.",
+                    **_where(doc, start),
+                )
+    for sub in doc.root.iter(f"{BPMN}subProcess"):
+        if sub.get("triggeredByEvent") != "true":
+            continue
+        for start in sub.findall(f"{BPMN}startEvent"):
+            if start.find(f"{BPMN}signalEventDefinition") is not None:
+                yield error(
+                    "unsupported-construct",
+                    f"{_label(start)} starts an event sub-process on a signal; SpiffWorkflow 3.2 does not "
+                    "deliver a signal thrown inside the same instance to it reliably, so it is not "
+                    "supported: use a signal boundary event.",
+                    **_where(doc, start),
+                )
+    for node in doc.root.iter():
+        if isinstance(node.tag, str) and node.get("id") in ("Start", "End") and _kind(node) in _FLOW_NODES:
+            yield error(
+                "id-reserved",
+                f"{_label(node)} uses the id '{node.get('id')}', which the engine reserves for its own "
+                "start and end steps; rename it.",
+                **_where(doc, node),
+            )
+    for level in [n for n in doc.root.iter() if _kind(n) in _LEVELS]:
+        _, outgoing = _flows(level)
+        for node in level:
+            flows = outgoing.get(node.get("id"), [])
+            if not node.get("default") or _kind(node) not in _ACTIVITIES | _EVENTS:
+                continue
+            if any(
+                f.find(f"{BPMN}conditionExpression") is None and f.get("id") != node.get("default")
+                for f in flows
+            ):
+                yield error(
+                    "unsupported-construct",
+                    f"{_label(node)} has a default flow next to an unconditional flow; motcua cannot "
+                    "run this mix of an implicit parallel split and a default flow: put a parallel "
+                    "gateway first.",
+                    **_where(doc, node),
+                )
+    for node in doc.root.iter(f"{BPMN}callActivity"):
+        called = node.get("calledElement")
+        if called and any(_kind(n).startswith("global") and n.get("id") == called for n in doc.root):
+            yield error(
+                "unsupported-construct",
+                f"{_label(node)} calls the global task '{called}'; motcua's engine can call processes only.",
+                **_where(doc, node),
+            )
+
+
+_KNOWN_NAMESPACES = {
+    NSMAP["bpmn"],
+    NSMAP["bpmndi"],
+    NSMAP["spiffworkflow"],
+    "http://www.omg.org/spec/DD/20100524/DC",
+    "http://www.omg.org/spec/DD/20100524/DI",
+    "http://www.w3.org/2001/XMLSchema-instance",
+    "http://www.w3.org/XML/1998/namespace",
+}
+
+
+def foreign_extensions(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Extensions of other modelling tools (Camunda, Zeebe, Signavio, Bizagi...) are ignored, with one
+    warning per tool namespace so the designer knows their settings have no effect in motcua."""
+    if doc.kind != "bpmn":
+        return
+    seen: dict[str, etree._Element] = {}
+    for node in doc.root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        namespace = etree.QName(node).namespace
+        if namespace and namespace not in _KNOWN_NAMESPACES and namespace not in seen:
+            seen[namespace] = node
+        for attr in node.attrib:
+            attr_ns = etree.QName(attr).namespace
+            if attr_ns and attr_ns not in _KNOWN_NAMESPACES and attr_ns not in seen:
+                seen[attr_ns] = node
+    for namespace, node in seen.items():
+        yield warning(
+            "extension-ignored",
+            f"Extensions in the namespace {namespace} (first at {_label(node)}) belong to another modelling "
+            "tool; motcua ignores them.",
+            **_where(doc, node),
+        )
+
+
+RULES.extend([specification_rules, more_unsupported_constructs, foreign_extensions])

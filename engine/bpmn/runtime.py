@@ -158,6 +158,43 @@ _STARTED = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.C
 _LIVE = TaskState.WAITING | TaskState.READY | TaskState.STARTED
 
 
+def _ready_engine_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    """READY tasks the engine runs itself, deepest sub-process first (as SpiffWorkflow orders them)."""
+    found: list[Task] = []
+    subprocesses = sorted(workflow.get_active_subprocesses(), key=lambda sp: sp.depth, reverse=True)
+    for wf in [*subprocesses, workflow]:
+        found.extend(t for t in wf.get_tasks(state=TaskState.READY) if not t.task_spec.manual)
+    return found
+
+
+def _update_subprocess_parents(workflow: BpmnWorkflow) -> None:
+    for subprocess in sorted(workflow.get_active_subprocesses(), key=lambda sp: sp.depth, reverse=True):
+        if subprocess.parent_task_id is not None:
+            task = workflow.get_task_from_id(subprocess.parent_task_id)
+            task.task_spec._update(task)
+
+
+def engine_steps(workflow: BpmnWorkflow) -> None:
+    """``BpmnWorkflow.do_engine_steps``, one task at a time, caught events first.
+
+    SpiffWorkflow 3.2 runs every task of a sub-process that was READY when its pass began, and only
+    then lets the boundary event that caught a signal or escalation interrupt it: the task after the
+    throw still runs. Here a caught event (a READY catching event: boundary event, event sub-process
+    start) always runs before any other work, and nothing runs that stopped being READY.
+    """
+    while True:
+        ready = _ready_engine_tasks(workflow)
+        if not ready:
+            _update_subprocess_parents(workflow)
+            ready = _ready_engine_tasks(workflow)
+            if not ready:
+                break
+        caught = [t for t in ready if isinstance(t.task_spec, CatchingEvent)]
+        task = (caught or ready)[0]
+        task.run()
+    workflow.refresh_timers()
+
+
 class ProcessRuntime:
     """Executes process models with the sandbox and the registered operators."""
 
@@ -235,7 +272,7 @@ class ProcessRuntime:
     # -- internals
 
     def _run(self, workflow: BpmnWorkflow) -> None:
-        workflow.do_engine_steps()
+        engine_steps(workflow)
         self._check_depth(workflow)
 
     @staticmethod

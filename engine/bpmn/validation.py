@@ -18,7 +18,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .diagnostics import Diagnostic, error, has_errors
 from .model import ProcessModel, describe_process
-from .normalize import quote_bare_timer_literals
+from .normalize import quote_bare_timer_literals, rewrite_equivalents
 from .rules import RULES, Rule, RuleContext, run_rules
 from .xml import DEFAULT_MAX_BYTES, NSMAP, UnsafeOrMalformedXml, XmlDocument, parse_xml
 
@@ -115,6 +115,7 @@ def load_documents(
             continue
         if doc.kind == "bpmn":
             quote_bare_timer_literals(doc.root)
+            rewrite_equivalents(doc.root)
         docs.append(doc)
     return docs, diagnostics
 

@@ -57,15 +57,18 @@ def test_condition_expressions_are_sandboxed_too():
     assert ("script-forbidden", "f1") in codes(result)
 
 
-def test_link_events_are_refused_as_unsupported():
+def test_a_link_event_pair_becomes_a_sequence_flow_and_a_lone_link_is_refused():
     body = """<bpmn:startEvent id="start"/>
 <bpmn:intermediateThrowEvent id="go"><bpmn:linkEventDefinition id="l1" name="jump"/></bpmn:intermediateThrowEvent>
-<bpmn:intermediateCatchEvent id="land"><bpmn:linkEventDefinition id="l2" name="jump"/></bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="land"><bpmn:linkEventDefinition id="l2" name="{name}"/></bpmn:intermediateCatchEvent>
 <bpmn:endEvent id="end"/>
 <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="go"/>
 <bpmn:sequenceFlow id="f1" sourceRef="land" targetRef="end"/>"""
-    result = validate([as_file(document(body))])
-    unsupported = [d for d in result.diagnostics if d.code == "unsupported-construct"]
+    paired = validate([as_file(document(body.format(name="jump")))])
+    assert paired.ok, paired.diagnostics
+    assert "land" in {t.bpmn_id for t in paired.process.spec.task_specs.values() if hasattr(t, "bpmn_id")}
+    lone = validate([as_file(document(body.format(name="elsewhere")))])
+    unsupported = [d for d in lone.diagnostics if d.code == "unsupported-construct"]
     assert {d.element_id for d in unsupported} == {"go", "land"}
     assert all("link event" in d.message for d in unsupported)
 
@@ -151,7 +154,7 @@ def test_spiffworkflow_parse_errors_become_diagnostics():
 <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="nowhere"/>"""
     result = validate([as_file(document(body))])
     assert not result.ok
-    assert result.errors[0].code in {"bpmn-invalid", "xml-schema"}
+    assert result.errors[0].code in {"bpmn-invalid", "xml-schema", "spec-ref"}
 
 
 def test_unknown_operator_is_an_error_when_operators_are_known():
@@ -176,12 +179,13 @@ def test_xxe_upload_is_a_diagnostic():
 
 def test_several_processes_need_a_choice():
     two = document(
-        '<bpmn:startEvent id="s1"/>',
+        '<bpmn:startEvent id="s1"/><bpmn:endEvent id="e1"/>'
+        '<bpmn:sequenceFlow id="g1" sourceRef="s1" targetRef="e1"/>',
         "first",
     ).replace(
         "</bpmn:definitions>",
-        '<bpmn:process id="second" isExecutable="true"><bpmn:startEvent id="s2"/>'
-        "</bpmn:process></bpmn:definitions>",
+        '<bpmn:process id="second" isExecutable="true"><bpmn:startEvent id="s2"/><bpmn:endEvent id="e2"/>'
+        '<bpmn:sequenceFlow id="g2" sourceRef="s2" targetRef="e2"/></bpmn:process></bpmn:definitions>',
     )
     result = validate([as_file(two)])
     assert [d.code for d in result.errors] == ["process-ambiguous"]

@@ -1,0 +1,153 @@
+"""Foreign and malformed BPMN gets a deployment or diagnostics, never an exception."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.bpmn.normalize import camunda_expression_to_python
+from engine.bpmn.operators import RunContext
+from engine.bpmn.runtime import ProcessRuntime
+from engine.bpmn.validation import SourceFile, validate
+from tests.bpmn_snippets import as_file, document, linear, script_task
+
+CAMUNDA = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">\n'
+    '<bpmn:process id="p" isExecutable="true" camunda:historyTimeToLive="180">\n'
+    '<bpmn:startEvent id="start"/>\n'
+    '<bpmn:exclusiveGateway id="gw" default="low"/>\n'
+    '<bpmn:scriptTask id="big"><bpmn:script>size = "big"</bpmn:script></bpmn:scriptTask>\n'
+    '<bpmn:scriptTask id="small"><bpmn:script>size = "small"</bpmn:script></bpmn:scriptTask>\n'
+    '<bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>\n'
+    '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw"/>\n'
+    '<bpmn:sequenceFlow id="high" sourceRef="gw" targetRef="big">'
+    '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">${amount &gt; 100 &amp;&amp; approved}'
+    "</bpmn:conditionExpression></bpmn:sequenceFlow>\n"
+    '<bpmn:sequenceFlow id="low" sourceRef="gw" targetRef="small"/>\n'
+    '<bpmn:sequenceFlow id="f3" sourceRef="big" targetRef="e1"/>\n'
+    '<bpmn:sequenceFlow id="f4" sourceRef="small" targetRef="e2"/>\n'
+    "</bpmn:process>\n</bpmn:definitions>\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("el", "python"),
+    [("${amount > 100}", "amount > 100"), ("${approved}", "approved"), ("${!a || b}", "not a or b")],
+)
+def test_camunda_simple_conditions_become_python(el, python):
+    assert camunda_expression_to_python(el) == python
+
+
+def test_a_camunda_model_deploys_with_a_warning_and_its_condition_decides():
+    result = validate([as_file(CAMUNDA)])
+    assert result.ok, result.diagnostics
+    assert [d.code for d in result.warnings] == ["extension-ignored"]
+    runtime = ProcessRuntime()
+    big = runtime.start(result.process, {"amount": 150, "approved": True}, RunContext())
+    small = runtime.start(result.process, {"amount": 150, "approved": False}, RunContext())
+    assert big.workflow.last_task.data["size"] == "big"
+    assert small.workflow.last_task.data["size"] == "small"
+
+
+def test_an_implicit_split_runs_every_unconditional_branch():
+    body = (
+        '<bpmn:startEvent id="start"/>'
+        + script_task("a", "x = 1")
+        + script_task("b", "y = 2")
+        + '<bpmn:parallelGateway id="join"/><bpmn:endEvent id="end"/>'
+        '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="a"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="b"/>'
+        '<bpmn:sequenceFlow id="f2" sourceRef="a" targetRef="join"/>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="join"/>'
+        '<bpmn:sequenceFlow id="f4" sourceRef="join" targetRef="end"/>'
+    )
+    result = validate([as_file(document(body))])
+    assert result.ok, result.diagnostics
+    outcome = ProcessRuntime().start(result.process, {}, RunContext())
+    assert outcome.snapshot.completed
+    done = {e.bpmn_id for e in outcome.events if e.lifecycle == "complete"}
+    assert {"a", "b"} <= done
+
+
+MALFORMED = {
+    "not-xml": (b"this is not xml", "xml-syntax"),
+    "truncated": (linear().encode()[:200], "xml-syntax"),
+    "wrong-namespace": (linear().replace("20100524/MODEL", "20100524/OTHER").encode(), "not-a-model"),
+    "deeply-nested": (b"<a>" * 5000 + b"</a>" * 5000, "xml-syntax"),
+    "duplicate-ids": (
+        document(
+            '<bpmn:startEvent id="s"/><bpmn:endEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="s"/>'
+        ).encode(),
+        "spec-ext002",
+    ),
+    "dangling-reference": (
+        document(
+            '<bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>'
+            '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="nowhere"/>'
+        ).encode(),
+        "spec-ref",
+    ),
+    "missing-start-event": (
+        document(
+            '<bpmn:scriptTask id="t"/><bpmn:endEvent id="e"/>'
+            '<bpmn:sequenceFlow id="f" sourceRef="t" targetRef="e"/>'
+        ).encode(),
+        "spec-ext097",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_input_gets_a_diagnostic_with_a_line(case):
+    content, code = MALFORMED[case]
+    result = validate([SourceFile("m.bpmn", content)])
+    assert not result.ok
+    found = [d for d in result.errors if d.code == code]
+    assert found, result.diagnostics
+    if case not in ("deeply-nested",):
+        assert found[0].line is not None
+
+
+def test_a_huge_file_is_refused_by_size():
+    result = validate([SourceFile("m.bpmn", b" " * 100 + linear().encode())], max_bytes=100)
+    assert [d.code for d in result.errors] == ["file-too-large"]
+
+
+SEED = linear(script_task("t", "x = 1")).encode()
+_MUTATIONS = st.one_of(
+    st.tuples(st.just("delete"), st.integers(0, len(SEED) - 1), st.integers(1, 40)),
+    st.tuples(
+        st.just("insert"),
+        st.integers(0, len(SEED)),
+        st.sampled_from(
+            [b"<", b">", b'"', b"<bpmn:task/>", b"</bpmn:process>", b'id="start"', b"&amp;", b"\x00", b"${x}"]
+        ),
+    ),
+    st.tuples(st.just("swap"), st.integers(0, len(SEED) - 1), st.integers(0, len(SEED) - 1)),
+)
+
+
+def _mutate(data: bytes, ops) -> bytes:
+    for op in ops:
+        if op[0] == "delete":
+            data = data[: op[1]] + data[op[1] + op[2] :]
+        elif op[0] == "insert":
+            data = data[: op[1]] + op[2] + data[op[1] :]
+        else:
+            a, b = sorted((op[1] % max(len(data), 1), op[2] % max(len(data), 1)))
+            data = data[:a] + data[b : b + 10] + data[a + 10 : b] + data[a : a + 10] + data[b + 10 :]
+    return data
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_MUTATIONS, min_size=1, max_size=4))
+def test_fuzzed_documents_get_diagnostics_never_an_exception(ops):
+    content = _mutate(SEED, ops)
+    result = validate([SourceFile("fuzz.bpmn", content)])
+    assert result.ok or result.errors
+    if result.ok:
+        ProcessRuntime().start(result.process, {}, RunContext())
