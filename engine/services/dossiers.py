@@ -715,3 +715,48 @@ def result_document(ctx: Context, dossier_id: int) -> tuple[str, bytes] | None:
             .limit(1)
         ).first()
         return (doc.token, doc.content) if doc else None
+
+
+FORM_RENDERERS = ("receipt", "supplement", "refusal", "apology", "stop_notice", "control_slip")
+
+
+def render_form(ctx: Context, dossier_id: int, form: str, officer: str | None = None) -> bytes:
+    """One of the legal forms of a dossier as PDF, numbered per the rule set of its reception date."""
+    from ..documents import pdf_forms
+
+    if form not in FORM_RENDERERS:
+        raise InvalidInput(
+            f"Unknown form '{form}'; use one of {', '.join(FORM_RENDERERS)} (or the register).",
+            fields={"form": "unknown"},
+        )
+    view = get_lifecycle(ctx, dossier_id)
+    rules = rule_set_by_code(view.rule_set) or rule_set_for(view.received_at or view.created_at)
+    if rules.form(form) is None:
+        raise InvalidInput(
+            f"{rules.circular} has no such form ('{form}'); the dossier follows the rules of {rules.decree}.",
+            fields={"form": "not in force for this dossier"},
+        )
+    if form == "control_slip":
+        return pdf_forms.control_slip(view, rules, hand_overs(ctx, dossier_id))
+    if form in ("receipt", "supplement", "apology", "stop_notice") and view.code is None:
+        raise Conflict("Hồ sơ chưa được tiếp nhận (chưa có mã hồ sơ) / The dossier was not accepted yet.")
+    render = {
+        "receipt": pdf_forms.receipt,
+        "supplement": pdf_forms.supplement_request,
+        "refusal": pdf_forms.refusal,
+        "apology": pdf_forms.apology,
+        "stop_notice": pdf_forms.stop_notice,
+    }[form]
+    return render(view, rules, officer)
+
+
+def render_register(ctx: Context, agency_code: str, start: date, end: date) -> bytes:
+    """The dossier register of an agency for a period, as PDF."""
+    from ..documents import pdf_forms
+
+    rows = register_rows(ctx, agency_code, start, end)
+    rules = rule_set_for(end)
+    with ctx.db.read() as s:
+        agency = s.scalar(select(Agency).where(Agency.code == agency_code))
+    period = f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"
+    return pdf_forms.register(agency.name, rules, period, rows)
