@@ -72,6 +72,10 @@ class ProcessModel:
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
     human_tasks: dict[str, HumanTaskSpec] = field(default_factory=dict)
+    #: The ``spiffworkflow:properties`` of every flow node that has some, by BPMN id (e.g. the
+    #: lifecycle marker ``dossierEvent``), and of the process element itself.
+    element_properties: dict[str, dict[str, str]] = field(default_factory=dict)
+    process_properties: dict[str, str] = field(default_factory=dict)
 
     def human_task(self, spec_name: str) -> HumanTaskSpec | None:
         return self.human_tasks.get(spec_name)
@@ -80,8 +84,13 @@ class ProcessModel:
         return [self.spec, *self.subprocess_specs.values()]
 
 
-def describe_process(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> ProcessModel:
+def describe_process(
+    spec: BpmnProcessSpec,
+    subprocess_specs: dict[str, BpmnProcessSpec],
+    process_properties: dict[str, str] | None = None,
+) -> ProcessModel:
     human: dict[str, HumanTaskSpec] = {}
+    element_properties: dict[str, dict[str, str]] = {}
     for process_spec in [spec, *subprocess_specs.values()]:
         if process_spec is None:
             continue
@@ -89,10 +98,16 @@ def describe_process(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProc
             info = human_task_spec(task_spec)
             if info is not None:
                 human[task_spec.name] = info
+            bpmn_id = getattr(task_spec, "bpmn_id", None)
+            props = task_properties(task_spec)
+            if bpmn_id and props:
+                element_properties[bpmn_id] = props
     return ProcessModel(
         process_id=spec.name,
         name=getattr(spec, "description", None) if getattr(spec, "description", None) != spec.name else None,
         spec=spec,
         subprocess_specs={k: v for k, v in subprocess_specs.items() if v is not None},
         human_tasks=human,
+        element_properties=element_properties,
+        process_properties=dict(process_properties or {}),
     )

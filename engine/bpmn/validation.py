@@ -170,7 +170,23 @@ def parse_process(docs: Sequence[XmlDocument], process_id: str) -> ProcessModel:
             parser.add_bpmn_xml(doc.root, filename=doc.filename)
     spec = parser.get_spec(process_id)
     subprocess_specs = parser.get_subprocess_specs(process_id)
-    return describe_process(spec, subprocess_specs)
+    return describe_process(spec, subprocess_specs, _process_properties(docs, process_id))
+
+
+def _process_properties(docs: Sequence[XmlDocument], process_id: str) -> dict[str, str]:
+    """``spiffworkflow:properties`` on the process element itself (SpiffWorkflow does not read them)."""
+    found: dict[str, str] = {}
+    for doc in docs:
+        if doc.kind != "bpmn":
+            continue
+        for proc in doc.root.iter(f"{{{NSMAP['bpmn']}}}process"):
+            if proc.get("id") != process_id:
+                continue
+            for ext in proc.findall(f"{{{NSMAP['bpmn']}}}extensionElements"):
+                for prop in ext.iter(f"{{{NSMAP['spiffworkflow']}}}property"):
+                    if prop.get("name"):
+                        found[prop.get("name")] = prop.get("value") or ""
+    return found
 
 
 def validate(

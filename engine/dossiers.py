@@ -1,0 +1,246 @@
+"""The dossier (hồ sơ) lifecycle: national statuses, the dossier code, the appointment clock, fees.
+
+Pure domain: no database, no web. The use cases in :mod:`engine.services.dossiers` and the
+lifecycle listener apply these rules inside a transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from .calendar import TimeLimit, WorkCalendar
+from .clock import VIETNAM
+
+
+class Status(IntEnum):
+    """National dossier statuses (trạng thái hồ sơ), synchronised with the national portal."""
+
+    SUBMITTED_ONLINE = 1  # nộp trực tuyến, chờ tiếp nhận
+    ACCEPTED = 2  # đã tiếp nhận
+    REFUSED = 3  # từ chối tiếp nhận
+    PROCESSING = 4  # đang xử lý
+    SUPPLEMENT = 5  # yêu cầu bổ sung
+    FEE_REQUESTED = 6  # yêu cầu thực hiện nghĩa vụ tài chính
+    WITHDRAWN = 7  # công dân rút hồ sơ
+    STOPPED = 8  # dừng xử lý
+    RESULT_READY = 9  # đã xử lý xong
+    RETURNED = 10  # đã trả kết quả
+
+
+STATUS_LABELS: dict[int, tuple[str, str]] = {
+    1: ("Mới đăng ký trực tuyến, chờ tiếp nhận", "Submitted online, awaiting reception"),
+    2: ("Đã tiếp nhận", "Accepted"),
+    3: ("Từ chối tiếp nhận", "Refused at reception"),
+    4: ("Đang xử lý", "Being processed"),
+    5: ("Yêu cầu bổ sung hồ sơ", "Supplement requested"),
+    6: ("Yêu cầu thực hiện nghĩa vụ tài chính", "Financial obligation requested"),
+    7: ("Công dân rút hồ sơ", "Withdrawn by the applicant"),
+    8: ("Dừng xử lý", "Processing stopped"),
+    9: ("Đã xử lý xong", "Processed, result ready"),
+    10: ("Đã trả kết quả", "Result returned"),
+}
+
+#: statuses after which nothing more happens to a dossier (except the return of a ready result)
+CLOSED = {Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED}
+
+#: the markers a flow node may carry in its ``dossierEvent`` property (contract 3)
+MARKERS = (
+    "accepted",
+    "supplement_requested",
+    "supplement_received",
+    "refused",
+    "fee_requested",
+    "fee_paid",
+    "rejected",
+    "result_ready",
+    "returned",
+)
+
+SUPPLEMENT_POLICIES = ("restart", "pause")
+RETURN_CHANNELS = ("counter", "post", "online")
+
+
+def status_label(status: int | None, lang: str = "vi") -> str:
+    if status is None:
+        return "Đang tiếp nhận" if lang == "vi" else "Being received"
+    vi, en = STATUS_LABELS.get(int(status), (str(status), str(status)))
+    return vi if lang == "vi" else en
+
+
+# --------------------------------------------------------------------------- dossier code
+
+CODE_PATTERN = re.compile(r"^(?P<agency>[A-Za-z0-9.]{1,30})-(?P<day>\d{6})-(?P<number>\d{4,6})$")
+
+
+def day_key(moment: datetime) -> str:
+    """The ``YYMMDD`` of a moment in Vietnam time (a dossier received at 23:30 UTC is already tomorrow)."""
+    return moment.astimezone(VIETNAM).strftime("%y%m%d")
+
+
+def format_code(agency_code: str, day: str, number: int) -> str:
+    """``<agency>-<YYMMDD>-<NNNN>`` (mã hồ sơ); the number keeps growing past 9999 if it must."""
+    return f"{agency_code}-{day}-{number:04d}"
+
+
+def is_valid_code(text: str | None) -> bool:
+    return bool(text) and len(text) <= 40 and CODE_PATTERN.match(text) is not None
+
+
+# --------------------------------------------------------------------------- procedures
+
+
+@dataclass(frozen=True)
+class Fee:
+    name_vi: str
+    amount_vnd: int
+    exemptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcedureTerms:
+    """What the catalog's manifest (or the process itself) says about a procedure's deadline and fees."""
+
+    code: str
+    name_vi: str | None = None
+    name_en: str | None = None
+    limit: TimeLimit | None = None
+    online_limit: TimeLimit | None = None
+    same_day_cutoff: bool = False
+    supplement_policy: str = "restart"
+    fees: tuple[Fee, ...] = ()
+    source: str = "none"  # manifest | process | none
+
+    def limit_for(self, channel: str) -> TimeLimit | None:
+        return self.online_limit if channel == "online" and self.online_limit else self.limit
+
+
+def procedure_code_of(process_key: str) -> str:
+    """``birth_registration_to_be`` -> ``birth_registration`` (contract 1's process ids)."""
+    for suffix in ("_as_is", "_to_be"):
+        if process_key.endswith(suffix):
+            return process_key[: -len(suffix)]
+    return process_key
+
+
+def load_terms(
+    processes_dir: Path, procedure_code: str, process_properties: dict[str, str]
+) -> ProcedureTerms:
+    """The manifest ``processes/<code>/manifest.toml`` when there is one, else the process properties
+    ``limitAmount``/``limitUnit`` (and ``supplementPolicy``, ``sameDayCutoff``, ``feeVnd``)."""
+    manifest = processes_dir / procedure_code / "manifest.toml"
+    if manifest.is_file():
+        with manifest.open("rb") as handle:
+            data = tomllib.load(handle)
+        return terms_from_manifest(procedure_code, data)
+    return terms_from_properties(procedure_code, process_properties)
+
+
+def terms_from_manifest(procedure_code: str, data: dict[str, Any]) -> ProcedureTerms:
+    limit_data = data.get("limit") or {}
+    unit = limit_data.get("unit", "working_days")
+    limit = TimeLimit(float(limit_data["amount"]), unit) if "amount" in limit_data else None
+    online = TimeLimit(float(limit_data["online_amount"]), unit) if "online_amount" in limit_data else None
+    policy = limit_data.get("supplement_policy") or data.get("supplement_policy") or "restart"
+    fees = tuple(
+        Fee(
+            name_vi=str(f.get("name_vi", "Lệ phí")),
+            amount_vnd=int(f.get("amount_vnd", 0)),
+            exemptions=tuple(str(e) for e in (f.get("exemptions") or ())),
+        )
+        for f in data.get("fees") or ()
+    )
+    return ProcedureTerms(
+        code=str(data.get("code") or procedure_code),
+        name_vi=data.get("name_vi"),
+        name_en=data.get("name_en"),
+        limit=limit,
+        online_limit=online,
+        same_day_cutoff=bool(limit_data.get("same_day_cutoff", data.get("same_day_cutoff", False))),
+        supplement_policy=policy if policy in SUPPLEMENT_POLICIES else "restart",
+        fees=fees,
+        source="manifest",
+    )
+
+
+def terms_from_properties(procedure_code: str, props: dict[str, str]) -> ProcedureTerms:
+    limit = None
+    if props.get("limitAmount"):
+        try:
+            limit = TimeLimit(float(props["limitAmount"]), props.get("limitUnit") or "working_days")
+        except ValueError:
+            limit = None
+    policy = props.get("supplementPolicy", "restart")
+    fees = ()
+    if props.get("feeVnd", "").isdigit():
+        fees = (
+            Fee(
+                "Lệ phí", int(props["feeVnd"]), tuple(filter(None, props.get("feeExemptions", "").split(",")))
+            ),
+        )
+    return ProcedureTerms(
+        code=procedure_code,
+        name_vi=props.get("nameVi"),
+        limit=limit,
+        same_day_cutoff=props.get("sameDayCutoff", "").lower() == "true",
+        supplement_policy=policy if policy in SUPPLEMENT_POLICIES else "restart",
+        fees=fees,
+        source="process" if limit else "none",
+    )
+
+
+def fee_due(terms: ProcedureTerms, exemption: str | None = None) -> int:
+    """The total fee in VND; a fee whose exemptions include ``exemption`` is not charged."""
+    return sum(f.amount_vnd for f in terms.fees if not (exemption and exemption in f.exemptions))
+
+
+# --------------------------------------------------------------------------- the appointment clock
+
+SAME_DAY_CUTOFF_HOUR = 15
+
+
+def appointment(
+    calendar: WorkCalendar, received_at: datetime, limit: TimeLimit, same_day_cutoff: bool = False
+) -> datetime:
+    """The appointment date (ngày hẹn trả) for a limit counted from ``received_at``.
+
+    With the 15:00 rule, a same-day procedure (a limit of at most one working day) received before
+    15:00 is due at the close of that working day, and one received later at the close of the next.
+    """
+    if same_day_cutoff and (limit.working_hours or 0) <= 8 and limit.unit != "calendar_days":
+        local = received_at.astimezone(VIETNAM)
+        day = local.date()
+        if not calendar.is_working_day(day) or local.hour >= SAME_DAY_CUTOFF_HOUR:
+            day += timedelta(days=1)
+            while not calendar.is_working_day(day):
+                day += timedelta(days=1)
+        start = datetime.combine(day, datetime.min.time(), VIETNAM)
+        return calendar.add_working_hours(start, 8)
+    return calendar.due(received_at, limit)
+
+
+@dataclass(frozen=True)
+class ClockMove:
+    """A change of the appointment clock, as recorded in the clock history."""
+
+    kind: str
+    due_before: datetime | None
+    due_after: datetime | None
+    remaining_hours: float | None = None
+    policy: str | None = None
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def remaining_working_hours(calendar: WorkCalendar, now: datetime, due_at: datetime) -> float:
+    return max(0.0, calendar.working_hours_between(now, due_at))
+
+
+def resume_due(calendar: WorkCalendar, now: datetime, remaining_hours: float) -> datetime:
+    """The new due date when a paused clock resumes with ``remaining_hours`` of working time left."""
+    return calendar.add_working_hours(now, remaining_hours)
