@@ -13,6 +13,7 @@ from engine.bpmn.sandbox import SandboxPolicy
 from engine.clock import Clock
 from engine.config import Settings
 from engine.context import Context, build_context
+from engine.forms import install_forms
 from engine.store.db import Database
 
 
@@ -47,6 +48,7 @@ def bootstrap(
         database=database,
     )
     # Feature wiring: each feature installs its listeners, policies and operators here, one call each.
+    install_forms(ctx)
 
     if migrate:
         from engine.store.migrate import upgrade

@@ -711,6 +711,18 @@ def _required_when(field_name: str, value: Any, then: str) -> dict:
     }
 
 
+def _paper(d: PaperDocument) -> Field:
+    """A check box for a paper document of the dossier (ticked when it was handed in)."""
+    return Field(
+        f"doc_{d.code}",
+        f"{d.name_vi} (đã nộp)",
+        f"{d.name_en} (submitted)",
+        type="boolean",
+        required=False,
+        example=True,
+    )
+
+
 def forms_for(proc: ProcedureModel) -> dict[str, dict]:
     """Every user task's form, by file name (shared between the two variants where the task is)."""
     lookups = {lk.subject: lk for lk in proc.lookups}
@@ -719,19 +731,8 @@ def forms_for(proc: ProcedureModel) -> dict[str, dict]:
     for prefix, who_vi, who_en in proc.subjects:
         people_plain += _person_fields(prefix, who_vi, who_en, None)
         people_registry += _person_fields(prefix, who_vi, who_en, lookups.get(prefix))
-    paper_all = tuple(
-        Field(
-            f"doc_{d.code}", f"Đã nộp: {d.name_vi}", f"Submitted: {d.name_en}", type="boolean", example=True
-        )
-        for d in proc.documents
-    )
-    paper_left = tuple(
-        Field(
-            f"doc_{d.code}", f"Đã nộp: {d.name_vi}", f"Submitted: {d.name_en}", type="boolean", example=True
-        )
-        for d in proc.documents
-        if not d.replaced_by_lookup
-    )
+    paper_all = tuple(_paper(d) for d in proc.documents)
+    paper_left = tuple(_paper(d) for d in proc.documents if not d.replaced_by_lookup)
     refuse_rule = [_required_when("intake_decision", "refuse", "refusal_reason")]
     forms = {
         "intake_paper": _schema(
