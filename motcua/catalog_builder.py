@@ -725,7 +725,9 @@ def _paper(d: PaperDocument) -> Field:
 
 def forms_for(proc: ProcedureModel) -> dict[str, dict]:
     """Every user task's form, by file name (shared between the two variants where the task is)."""
-    lookups = {lk.subject: lk for lk in proc.lookups}
+    lookups: dict[str, Lookup] = {}
+    for lk in proc.lookups:  # a person's first look-up (the identity) pre-fills their fields
+        lookups.setdefault(lk.subject, lk)
     people_plain: tuple[Field, ...] = ()
     people_registry: tuple[Field, ...] = ()
     for prefix, who_vi, who_en in proc.subjects:
