@@ -588,7 +588,11 @@ def render_bpmn(g: Graph) -> bytes:
         el = shape(node.id, b.x, b.y, b.w, b.h, **extra)
         if node.kind != "user" and node.kind != "service" and node.name:
             label = _sub(el, "BPMNLabel", BPMNDI_NS)
-            _sub(label, "Bounds", DC_NS, x=_fmt(b.cx - 50), y=_fmt(b.y + b.h + 4), width="100", height="27")
+            if node.kind == "xgw":  # above and to the left: edges leave gateways right, up and down
+                x, y = b.x - 95, b.y - 24
+            else:
+                x, y = b.cx - 50, b.y + b.h + 4
+            _sub(label, "Bounds", DC_NS, x=_fmt(x), y=_fmt(y), width="100", height="27")
     used: dict[str, set[str]] = {n.id: set() for n in g.nodes}
     for flow in g.flows:
         edge = _sub(plane, "BPMNEdge", BPMNDI_NS, id=f"{flow.id}_di", bpmnElement=flow.id)
@@ -597,16 +601,12 @@ def render_bpmn(g: Graph) -> bytes:
             _sub(edge, "waypoint", DI_NS, x=_fmt(x), y=_fmt(y))
         if flow.name:
             (x1, y1), (x2, y2) = points[0], points[1]
+            if abs(x1 - x2) < 1:  # leaves vertically: beside the vertical run
+                x, y = x1 + 6, (y1 + y2) / 2 - 7
+            else:
+                x, y = x1 + 6, y1 - 18
             label = _sub(edge, "BPMNLabel", BPMNDI_NS)
-            _sub(
-                label,
-                "Bounds",
-                DC_NS,
-                x=_fmt(min(x1, x2) + 5),
-                y=_fmt(min(y1, y2) - 20),
-                width="90",
-                height="14",
-            )
+            _sub(label, "Bounds", DC_NS, x=_fmt(x), y=_fmt(y), width="90", height="14")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
