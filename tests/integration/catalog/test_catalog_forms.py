@@ -71,3 +71,22 @@ def test_registry_values_count_only_when_the_registry_had_them(ctx, officers, re
         "applicant_date_of_birth",
         "applicant_id_number",
     }
+
+
+def test_the_task_form_comes_prefilled_from_the_registry(ctx, officers):
+    from engine.services.catalog import task_form
+
+    _, task = _open_intake(ctx, "marriage_registration", "to-be")
+    form = task_form(ctx, task.id, officers["intake"])
+    assert form.schema["title"] == "Tiếp nhận hồ sơ — Đăng ký kết hôn"
+    assert form.from_registry == {
+        "applicant_full_name",
+        "applicant_date_of_birth",
+        "applicant_id_number",
+        "partner_full_name",
+        "partner_date_of_birth",
+        "partner_id_number",
+    }
+    assert form.values["partner_full_name"] == "Trần Thị Bình"
+    paper = task_form(ctx, _open_intake(ctx, "marriage_registration", "as-is")[1].id, officers["intake"])
+    assert paper.from_registry == frozenset() and "received_after_cutoff" in paper.schema["properties"]
