@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv demo test test-fast lint format bench clean
+.PHONY: venv demo test test-fast lint format bench catalog clean
 
 venv: $(STAMP)
 
@@ -35,6 +35,9 @@ format: venv
 
 bench: venv
 	$(BIN)/python benchmarks/engine_throughput.py
+
+catalog: venv
+	$(BIN)/python -m motcua.catalog_builder
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

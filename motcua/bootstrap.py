@@ -14,6 +14,7 @@ from engine.clock import Clock
 from engine.config import Settings
 from engine.context import Context, build_context
 from engine.services.dossiers import install_lifecycle
+from engine.forms import install_forms
 from engine.store.db import Database
 
 
@@ -49,6 +50,7 @@ def bootstrap(
     )
     # Feature wiring: each feature installs its listeners, policies and operators here, one call each.
     install_lifecycle(ctx)
+    install_forms(ctx)
 
     if migrate:
         from engine.store.migrate import upgrade

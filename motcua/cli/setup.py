@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from engine import services
+from engine.catalog import discover
+from engine.errors import DeploymentRejected
 
 from .common import context
 
@@ -26,10 +30,25 @@ def init(demo: bool) -> None:
 
         for line in seed_demo(ctx):
             click.echo(line)
-    for name, deployment in services.deploy_catalog(ctx):
+    rejected = 0
+    for model in discover(ctx.settings.processes_dir):
+        name = f"{model.procedure}/{model.variant}"
+        try:
+            deployment = services.deploy(ctx, model.files)
+        except DeploymentRejected as exc:
+            # One model that cannot be deployed (an operator not installed here) must not keep the
+            # rest of the catalog out: deploy the others, name this one and fail at the end.
+            rejected += 1
+            click.echo(f"{'rejected':10} {name:40} {exc.message}", err=True)
+            for diagnostic in exc.diagnostics:
+                click.echo(f"  {diagnostic}", err=True)
+            continue
         v = deployment.version
         state = "deployed" if deployment.created else "unchanged"
         click.echo(f"{state:10} {name:40} {v.process_key} v{v.version}")
+    if rejected:
+        click.echo(f"error: {rejected} model(s) of the catalog were not deployed.", err=True)
+        sys.exit(1)
 
 
 @click.command()
