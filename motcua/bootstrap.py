@@ -47,6 +47,9 @@ def bootstrap(
         database=database,
     )
     # Feature wiring: each feature installs its listeners, policies and operators here, one call each.
+    from engine.services.sla import install_sla  # noqa: I001 - one line per feature
+
+    install_sla(ctx)
 
     if migrate:
         from engine.store.migrate import upgrade
