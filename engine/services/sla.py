@@ -411,7 +411,9 @@ def claim_due_timers(
             return queued
 
 
-def fire_dossier_timers(ctx: Context, dossier_id: int) -> FireResult:
+def fire_dossier_timers(
+    ctx: Context, dossier_id: int, before_commit: Callable[[], None] | None = None
+) -> FireResult:
     """Fire every due pending timer of one dossier, in one transaction (the job the sweep queues).
 
     BPMN timers step the workflow (load, fire, save, via the core); SLA timers raise their alert and
@@ -461,6 +463,9 @@ def fire_dossier_timers(ctx: Context, dossier_id: int) -> FireResult:
                 fired.append(t.kind)
             else:
                 cancelled += 1
+        s.flush()
+        if before_commit is not None:
+            before_commit()
         return FireResult(dossier_id, len(fired), cancelled, tuple(fired))
 
 
