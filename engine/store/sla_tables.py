@@ -37,7 +37,9 @@ class SlaAlert(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     task_id: Mapped[uuid.UUID | None] = mapped_column()
-    kind: Mapped[str] = mapped_column(String(32))  # reminder | apology | overdue | dossier_overdue
+    kind: Mapped[str] = mapped_column(
+        String(32)
+    )  # reminder | apology | overdue (a step) | late (the dossier)
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     recipient_role: Mapped[str | None] = mapped_column(String(64))
     bpmn_id: Mapped[str | None] = mapped_column(String(255))
