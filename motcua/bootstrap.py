@@ -51,6 +51,9 @@ def bootstrap(
     # Feature wiring: each feature installs its listeners, policies and operators here, one call each.
     install_lifecycle(ctx)
     install_forms(ctx)
+    from engine.services.sla import install_sla  # noqa: I001 - one line per feature
+
+    install_sla(ctx)
 
     if migrate:
         from engine.store.migrate import upgrade

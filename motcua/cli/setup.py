@@ -59,8 +59,11 @@ def serve(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     from webui import create_app
+    from workers.timers import start_embedded_sweeper
 
     app = create_app(context())
+    if start_embedded_sweeper(context()) is not None:
+        click.echo("timers: fired in this process (no REDIS_URL)")
     click.echo(f"motcua on http://{host}:{port}/")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 

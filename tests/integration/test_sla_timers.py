@@ -1,0 +1,197 @@
+"""SLA timers fired in-process on SQLite and PostgreSQL: reminders, apology alerts and escalations at
+the right working time, across a weekend and across Tết; the report and the control slip."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import services
+from engine.calendar import TimeLimit
+from engine.clock import VIETNAM
+from engine.errors import PermissionDenied
+from engine.services import sla as sla_services
+from engine.store.models import Dossier, Timer
+from engine.store.sla_tables import SlaAlert
+from tests.conftest import AGENCY
+
+from .sla_support import deploy_demo, sla_context
+
+
+def vn(*args) -> datetime:
+    return datetime(*args, tzinfo=VIETNAM)
+
+
+def fire_all(ctx) -> list[str]:
+    kinds = []
+    for dossier_id in sla_services.due_dossiers(ctx):
+        kinds += sla_services.fire_dossier_timers(ctx, dossier_id).kinds
+    return kinds
+
+
+def move_to(ctx, moment: datetime) -> list[str]:
+    ctx.clock.set(moment)
+    return fire_all(ctx)
+
+
+@pytest.fixture
+def officers_at(make_context, database_url):
+    def make(start: datetime, limit: TimeLimit = TimeLimit(3), boundary: str = "P30D"):
+        ctx = sla_context(make_context, database_url, start, limit)
+        people = {}
+        services.create_agency(ctx, AGENCY, "Trung tâm Phục vụ hành chính công phường Ba Đình")
+        for key, (name, role) in {
+            "appraiser": ("thamdinh", "appraiser"),
+            "approver": ("pheduyet", "approver"),
+            "supervisor": ("giamsat", "supervisor"),
+        }.items():
+            people[key] = services.create_user(ctx, name, name.title(), AGENCY, [role])
+        deploy_demo(ctx, boundary)
+        return ctx, people
+
+    return make
+
+
+def test_reminder_and_escalation_across_a_weekend(officers_at):
+    # Thursday 5 March 2026, 14:00: the 16-hour appraisal is due Monday 9 March 14:00 (3 h Thu, 8 h Fri,
+    # 5 h Mon); 75 % (12 h) is reached on Monday at 08:30, not over the weekend.
+    ctx, people = officers_at(vn(2026, 3, 5, 14, 0), TimeLimit(10))
+    dossier = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    task = services.list_tasks(ctx, people["appraiser"])[0]
+    services.claim_task(ctx, task.id, people["appraiser"])
+    assert task.due_at == vn(2026, 3, 9, 14, 0)
+    assert move_to(ctx, vn(2026, 3, 7, 12, 0)) == []  # Saturday: nothing yet
+    assert move_to(ctx, vn(2026, 3, 9, 8, 29)) == []
+    assert move_to(ctx, vn(2026, 3, 9, 8, 30)) == ["sla_reminder"]  # 12 working hours in
+    reminders = sla_services.list_alerts(ctx, people["appraiser"])
+    assert [(a.kind, a.recipient) for a in reminders] == [("reminder", "thamdinh")]
+    assert sla_services.list_escalations(ctx, people["supervisor"]) == []
+    assert move_to(ctx, vn(2026, 3, 9, 13, 59)) == []
+    assert move_to(ctx, vn(2026, 3, 9, 14, 0)) == ["sla_overdue"]
+    [escalation] = sla_services.list_escalations(ctx, people["supervisor"])
+    assert (escalation.kind, escalation.dossier_id, escalation.bpmn_id) == ("overdue", dossier.id, "appraise")
+    events = services.get_dossier(ctx, dossier.id).events
+    assert [e.lifecycle for e in events if e.lifecycle.startswith("sla_")] == ["sla_reminder", "sla_overdue"]
+    # firing again changes nothing: each timer fires once
+    assert move_to(ctx, vn(2026, 3, 10, 16, 0)) == []
+    with pytest.raises(PermissionDenied):
+        sla_services.list_escalations(ctx, people["appraiser"])
+    sla_services.acknowledge_alert(ctx, escalation.id, people["supervisor"])
+    assert sla_services.list_escalations(ctx, people["supervisor"]) == []
+
+
+def test_completing_a_step_cancels_its_timers(officers_at):
+    ctx, people = officers_at(vn(2026, 3, 2, 8, 0))
+    dossier = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    task = services.list_tasks(ctx, people["appraiser"])[0]
+    services.complete_task(ctx, task.id, people["appraiser"], {})
+    move_to(ctx, vn(2026, 3, 6, 16, 0))  # long after the appraisal would have been due
+    escalated = sla_services.list_escalations(ctx, people["supervisor"])
+    assert {a.bpmn_id for a in escalated if a.kind == "overdue"} == {"approve"}  # not "appraise"
+    with ctx.db.read() as s:
+        states = dict(
+            s.execute(
+                select(Timer.kind, Timer.state).where(
+                    Timer.dossier_id == dossier.id, Timer.task_id == task.id
+                )
+            ).all()
+        )
+    assert states == {"sla_reminder": "cancelled", "sla_overdue": "cancelled"}
+
+
+def test_apology_alert_one_working_day_before_the_due_date_across_tet(officers_at):
+    # Received Thursday 12 February 2026 at 10:00 with 3 working days: 1.x days before Tết (16-20 Feb)
+    # and the rest after it; due Tuesday 24 February 10:00. The apology alert comes one working day
+    # before: Monday 23 February 10:00, not during Tết.
+    ctx, people = officers_at(vn(2026, 2, 12, 10, 0), TimeLimit(3))
+    dossier = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    with ctx.db.read() as s:
+        due = s.get(Dossier, dossier.id).due_at
+    assert due == vn(2026, 2, 24, 10, 0)
+    assert "sla_apology" not in move_to(ctx, vn(2026, 2, 20, 16, 0))  # last day of Tết
+    assert "sla_apology" not in move_to(ctx, vn(2026, 2, 23, 9, 59))
+    assert "sla_apology" in move_to(ctx, vn(2026, 2, 23, 10, 0))
+    kinds = [a.kind for a in sla_services.list_escalations(ctx, people["supervisor"])]
+    assert "apology" in kinds
+    assert "sla_late" in move_to(ctx, vn(2026, 2, 24, 10, 0))
+
+
+def test_swapping_a_day_in_the_table_moves_deadlines(officers_at):
+    ctx, people = officers_at(vn(2026, 3, 5, 14, 0))
+    sla_services.add_override(ctx, date(2026, 3, 6), "off", "nghỉ bù", people["supervisor"])
+    services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    task = services.list_tasks(ctx, people["appraiser"])[0]
+    assert task.due_at == vn(2026, 3, 10, 14, 0)  # Friday no longer counts
+    assert [o.day for o in sla_services.list_overrides(ctx, 2026)] == [date(2026, 3, 6)]
+    with pytest.raises(PermissionDenied):
+        sla_services.add_override(ctx, date(2026, 3, 9), "off", "", people["appraiser"])
+
+
+def test_the_boundary_timer_escalates_to_the_supervisor_in_process(officers_at):
+    ctx, people = officers_at(vn(2026, 3, 2, 8, 0), boundary="P2D")
+    dossier = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    assert services.list_tasks(ctx, people["supervisor"]) == []
+    assert "bpmn" in move_to(ctx, vn(2026, 3, 4, 8, 1))
+    [review] = services.list_tasks(ctx, people["supervisor"])
+    assert (review.bpmn_id, review.dossier_id) == ("review", dossier.id)
+    # the appraisal is still open (non-interrupting) and the BPMN timer row is fired, once
+    with ctx.db.read() as s:
+        rows = s.execute(
+            select(Timer.state, func.count()).where(Timer.kind == "bpmn").group_by(Timer.state)
+        ).all()
+    assert dict(rows) == {"fired": 1}
+    assert services.list_tasks(ctx, people["appraiser"])[0].bpmn_id == "appraise"
+
+
+def test_ontime_report_and_control_slip(officers_at):
+    ctx, people = officers_at(vn(2026, 3, 2, 8, 0), TimeLimit(1))
+    early = services.submit_dossier(ctx, "sla_demo", AGENCY, {}, channel="online")
+    late = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    withdrawn = services.submit_dossier(ctx, "sla_demo", AGENCY, {}, channel="post")
+    for d in (early, late):
+        task = next(t for t in services.list_tasks(ctx, people["appraiser"]) if t.dossier_id == d.id)
+        services.complete_task(ctx, task.id, people["appraiser"], {})
+    ctx.clock.set(vn(2026, 3, 4, 9, 0))  # the approval of `late` is a day late
+    with ctx.db.transaction() as s:
+        s.get(Dossier, early.id).finished_at = vn(2026, 3, 2, 16, 0)  # due 3 March 08:00 -> early
+        s.get(Dossier, early.id).status = 9
+        s.get(Dossier, late.id).finished_at = vn(2026, 3, 4, 9, 0)  # late
+        s.get(Dossier, late.id).status = 9
+        s.get(Dossier, withdrawn.id).status = 7
+        s.get(Dossier, withdrawn.id).finished_at = vn(2026, 3, 2, 9, 0)
+    [row] = sla_services.ontime_report(ctx, date(2026, 3, 1), date(2026, 3, 31))
+    assert (row.received_total, row.received_online, row.received_counter, row.received_post) == (4, 1, 2, 1)
+    assert (row.completed_total, row.completed_early, row.completed_on_time, row.completed_late) == (
+        2,
+        1,
+        0,
+        1,
+    )
+    assert (row.in_progress_total, row.in_progress_within, row.in_progress_past_due) == (1, 0, 1)
+    assert row.returned_or_withdrawn == 1
+    assert row.on_time_share == 0.5
+    # April: the open one is carried over
+    [april] = sla_services.ontime_report(ctx, date(2026, 4, 1), date(2026, 4, 30))
+    assert (april.received_total, april.carried_over, april.in_progress_past_due) == (0, 1, 1)
+    csv_text = sla_services.report_csv([row])
+    assert csv_text.splitlines()[0].startswith("Thủ tục,Cơ quan,Tiếp nhận mới")
+    assert csv_text.splitlines()[2].startswith("sla_demo,000.10.01.H26,4,1,2,1,0,2,1,0,1,1,0,1,1,50.0")
+    slip = sla_services.control_slip(ctx, late.id)
+    assert [(s.bpmn_id, s.result) for s in slip] == [("appraise", "early"), ("approve", "past_due")]
+    assert slip[1].result_vi == "Quá hạn"
+
+
+def test_timers_follow_the_due_date_when_it_moves(officers_at):
+    ctx, people = officers_at(vn(2026, 3, 2, 8, 0), TimeLimit(3))
+    dossier = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    with ctx.db.transaction() as s:  # e.g. a supplement restarted the clock
+        row = s.get(Dossier, dossier.id)
+        row.due_at = row.due_at + timedelta(days=7)
+        sla_services.sync_timers(ctx, s, row)
+    with ctx.db.read() as s:
+        apology = s.scalar(select(Timer).where(Timer.dossier_id == dossier.id, Timer.kind == "sla_apology"))
+        assert apology.due_at == vn(2026, 3, 11, 8, 0)  # due Thu 12 March 08:00
+        assert s.scalar(select(func.count()).select_from(SlaAlert)) == 0

@@ -1,0 +1,212 @@
+"""Timers on rq: the sweep queues one job per dossier with due timers; the job fires them.
+
+The database timer table is the truth; Redis only carries work. A claim key per dossier and earliest
+due time (``SET NX`` with a time to live) keeps a dossier from being queued twice while its job is
+waiting or running; if a worker dies mid-job the claim runs out and the next sweep queues it again.
+The job itself is idempotent (see :func:`engine.services.sla.fire_dossier_timers`). If Redis is
+unreachable the sweep rolls back and tries again later; no timer is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from datetime import datetime
+
+from engine.context import Context
+from engine.services import sla as sla_services
+
+log = logging.getLogger("motcua.workers")
+
+DEFAULT_PREFIX = "motcua"
+DEFAULT_CLAIM_SECONDS = 300
+DEFAULT_SWEEP_SECONDS = 5.0
+
+_context: Context | None = None
+
+
+def set_context(ctx: Context) -> None:
+    """The context jobs run with in this process (set once by ``motcua worker``)."""
+    global _context
+    _context = ctx
+
+
+def _ctx() -> Context:
+    global _context
+    if _context is None:
+        from motcua.bootstrap import bootstrap
+
+        from .clock import clock_from_env
+
+        _context = bootstrap(clock=clock_from_env())
+        _sync_runtime_clock(_context)
+    return _context
+
+
+def _sync_runtime_clock(ctx: Context) -> None:
+    ctx.runtime.clock = ctx.clock.now
+
+
+def fire_dossier(dossier_id: int) -> dict:
+    """The rq job: fire the due timers of one dossier."""
+    pause = float(os.environ.get("MOTCUA_TEST_FIRE_PAUSE", "0") or 0)  # tests only: widen the kill window
+    hook = (lambda: _pause_inside(dossier_id, pause)) if pause else None
+    return sla_services.fire_dossier_timers(_ctx(), dossier_id, before_commit=hook).to_dict()
+
+
+def _pause_inside(dossier_id: int, pause: float) -> None:
+    """Tests only: with the timers fired but not yet committed, say so (a marker file) and wait, so a
+    test can kill the worker in the middle of the job."""
+    marker = os.environ.get("MOTCUA_TEST_FIRE_MARKER")
+    if marker:
+        with open(marker, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {dossier_id}\n")
+    time.sleep(pause)
+
+
+class RedisTimerQueue:
+    """Queues fire jobs on rq, deduplicated by a claim key per dossier and due time."""
+
+    def __init__(self, connection, prefix: str = DEFAULT_PREFIX, claim_seconds: int = DEFAULT_CLAIM_SECONDS):
+        from rq import Queue
+
+        self.connection = connection
+        self.prefix = prefix
+        self.claim_seconds = claim_seconds
+        self.queue = Queue(f"{prefix}-timers", connection=connection)
+
+    def claim_key(self, dossier_id: int, due_at: datetime) -> str:
+        return f"{self.prefix}:timer-claim:{dossier_id}:{int(due_at.timestamp())}"
+
+    def __call__(self, claims: list[tuple[int, datetime]]) -> list[bool]:
+        pipe = self.connection.pipeline(transaction=False)
+        for dossier_id, due_at in claims:
+            pipe.set(self.claim_key(dossier_id, due_at), "1", nx=True, ex=self.claim_seconds)
+        fresh = [bool(ok) for ok in pipe.execute()]
+        if not any(fresh):
+            return fresh
+        jobs = []
+        attempt = self.connection.incrby(f"{self.prefix}:timer-job-seq", sum(fresh))
+        for n, ((dossier_id, due_at), new) in enumerate(zip(claims, fresh, strict=True)):
+            if not new:
+                continue
+            job_id = f"{self.prefix}-fire-{dossier_id}-{int(due_at.timestamp())}-{attempt - n}"
+            jobs.append(
+                self.queue.prepare_data(
+                    fire_dossier,
+                    args=(dossier_id,),
+                    job_id=job_id,
+                    timeout=self.claim_seconds,
+                    result_ttl=60,
+                    failure_ttl=24 * 3600,
+                )
+            )
+        try:
+            self.queue.enqueue_many(jobs)
+        except Exception:
+            pipe = self.connection.pipeline(transaction=False)
+            for dossier_id, due_at in claims:
+                pipe.delete(self.claim_key(dossier_id, due_at))
+            with contextlib.suppress(Exception):  # the claims expire on their own anyway
+                pipe.execute()
+            raise
+        return fresh
+
+
+class Sweeper(threading.Thread):
+    """Runs ``sweep_once`` every ``interval`` seconds until stopped; errors are logged, not fatal."""
+
+    def __init__(self, sweep_once, interval: float = DEFAULT_SWEEP_SECONDS, name: str = "motcua-sweeper"):
+        super().__init__(name=name, daemon=True)
+        self.sweep_once = sweep_once
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.runs = 0
+        self.last_error: str | None = None
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.sweep_once()
+                self.last_error = None
+            except Exception as exc:  # noqa: BLE001 - Redis or the database away: try again later
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("timer sweep failed, will retry: %s", self.last_error)
+            self.runs += 1
+            self.stopped.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def redis_sweep(ctx: Context, queue: RedisTimerQueue):
+    return lambda: sla_services.claim_due_timers(ctx, queue)
+
+
+def embedded_sweep(ctx: Context):
+    """Without Redis: fire due dossiers directly, in this process (``motcua serve``'s default)."""
+
+    def sweep() -> int:
+        fired = 0
+        for dossier_id in sla_services.due_dossiers(ctx):
+            try:
+                fired += sla_services.fire_dossier_timers(ctx, dossier_id).fired
+            except Exception as exc:  # noqa: BLE001 - one dossier's failure must not stop the others
+                log.warning("firing timers of dossier %s failed: %s", dossier_id, exc)
+        return fired
+
+    return sweep
+
+
+def start_embedded_sweeper(ctx: Context, interval: float = DEFAULT_SWEEP_SECONDS) -> Sweeper | None:
+    """Start the in-process sweeper when no Redis is configured; None when workers do the job."""
+    if ctx.settings.redis_url:
+        return None
+    sweeper = Sweeper(embedded_sweep(ctx), interval, name="motcua-embedded-sweeper")
+    sweeper.start()
+    return sweeper
+
+
+def run_worker(
+    ctx: Context,
+    redis_url: str,
+    *,
+    prefix: str = DEFAULT_PREFIX,
+    sweep_interval: float = DEFAULT_SWEEP_SECONDS,
+    claim_seconds: int = DEFAULT_CLAIM_SECONDS,
+    burst: bool = False,
+    name: str | None = None,
+) -> None:
+    """An rq worker (with its scheduler) on this deployment's timer queue, plus a sweeper thread.
+
+    A SimpleWorker runs jobs in this process: no fork per job, so the parsed-model cache and the
+    database pool stay warm. Survives Redis going away: rq retries with back-off, and the loop
+    below starts the worker again if it gives up."""
+    from redis import Redis
+    from rq import SimpleWorker
+
+    set_context(ctx)
+    _sync_runtime_clock(ctx)
+    connection = Redis.from_url(redis_url, socket_connect_timeout=2, health_check_interval=10)
+    queue = RedisTimerQueue(connection, prefix, claim_seconds)
+    sweeper = Sweeper(redis_sweep(ctx, queue), sweep_interval)
+    sweeper.start()
+    try:
+        while True:
+            try:
+                worker = SimpleWorker([queue.queue], connection=connection, name=name)
+                worker.max_connection_wait_time = 2.0
+                worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+                if burst:
+                    return
+            except KeyboardInterrupt:
+                return
+            except Exception as exc:  # noqa: BLE001 - Redis away: wait and start again
+                log.warning("worker stopped (%s: %s); restarting in 1 s", type(exc).__name__, exc)
+                time.sleep(1)
+                name = None  # a fresh registration
+    finally:
+        sweeper.stop()
