@@ -13,12 +13,15 @@ from engine.bpmn.sandbox import SandboxPolicy
 from engine.clock import Clock
 from engine.config import Settings
 from engine.context import Context, build_context
+from engine.population import install_population, register_population_operators
 from engine.store.db import Database
 
 
 def operators(settings: Settings) -> OperatorRegistry:
     """Every service-task operator this installation offers to models."""
-    return default_operators()
+    registry = default_operators()
+    register_population_operators(registry)
+    return registry
 
 
 def sandbox_policy(settings: Settings) -> SandboxPolicy:
@@ -47,6 +50,7 @@ def bootstrap(
         database=database,
     )
     # Feature wiring: each feature installs its listeners, policies and operators here, one call each.
+    install_population(ctx)
 
     if migrate:
         from engine.store.migrate import upgrade

@@ -7,6 +7,8 @@ from flask import Flask, jsonify, render_template
 from engine import services
 from engine.context import Context
 
+from . import registry_api
+
 
 def create_app(ctx: Context | None = None) -> Flask:
     """Application factory; the context is built by :func:`motcua.bootstrap.bootstrap` when not given."""
@@ -17,6 +19,7 @@ def create_app(ctx: Context | None = None) -> Flask:
     app = Flask(__name__)
     app.config["SECRET_KEY"] = ctx.settings.secret_key
     app.extensions["motcua"] = ctx
+    app.register_blueprint(registry_api.bp)
 
     @app.get("/")
     def home():
