@@ -5,13 +5,14 @@ status after intake, then a gateway to approval, verification or a paper request
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import pytest
 
 from engine import services
 from engine.bpmn.operators import OperatorError, RunContext, current_run
-from engine.population import ENTITLEMENTS, HttpRegistry, install_population
+from engine.population import ENTITLEMENTS, HttpRegistry, install_population, mask_id
 from engine.services import population
 from engine.store.registry_tables import RegistryCitizen
 from tests.conftest import AGENCY, OTHER_AGENCY
@@ -247,3 +248,14 @@ def test_household_parents_and_residence_look_ups(registry, officers):
     assert residence["permanent_residence"] == household["address"]
     assert residence["current_residence"]
     assert len(population.list_lookups(ctx, dossier_id=dossier.id)) == 4
+
+
+def test_logs_mask_personal_data(registry, officers, caplog):
+    ctx = registry
+    caplog.set_level(logging.INFO, logger="motcua.population")
+    applicant = person(ctx, alive())
+    _through_intake(ctx, officers, applicant)
+    assert "population marital_status via embedded" in caplog.text
+    assert mask_id(applicant["applicant_id_number"]) in caplog.text
+    assert applicant["applicant_id_number"] not in caplog.text
+    assert applicant["applicant_name"] not in caplog.text
