@@ -15,12 +15,15 @@ from engine.config import Settings
 from engine.context import Context, build_context
 from engine.services.dossiers import install_lifecycle
 from engine.forms import install_forms
+from engine.population import install_population, register_population_operators
 from engine.store.db import Database
 
 
 def operators(settings: Settings) -> OperatorRegistry:
     """Every service-task operator this installation offers to models."""
-    return default_operators()
+    registry = default_operators()
+    register_population_operators(registry)
+    return registry
 
 
 def sandbox_policy(settings: Settings) -> SandboxPolicy:
@@ -54,6 +57,7 @@ def bootstrap(
     from engine.services.sla import install_sla  # noqa: I001 - one line per feature
 
     install_sla(ctx)
+    install_population(ctx)
 
     if migrate:
         from engine.store.migrate import upgrade

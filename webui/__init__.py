@@ -7,7 +7,7 @@ from flask import Flask, jsonify, render_template
 from engine import services
 from engine.context import Context
 
-from . import public
+from . import public, registry_api
 
 
 def create_app(ctx: Context | None = None) -> Flask:
@@ -20,6 +20,7 @@ def create_app(ctx: Context | None = None) -> Flask:
     app.config["SECRET_KEY"] = ctx.settings.secret_key
     app.extensions["motcua"] = ctx
     public.install(app)
+    app.register_blueprint(registry_api.bp)
 
     @app.get("/")
     def home():

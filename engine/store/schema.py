@@ -9,6 +9,10 @@ from __future__ import annotations
 import engine.store.lifecycle_tables  # noqa: F401
 from engine.store import models  # noqa: F401
 from engine.store import sla_tables as _sla_tables  # noqa: F401
+from engine.store import (
+    models,  # noqa: F401
+    registry_tables,  # noqa: F401
+)
 from engine.store.models import Base
 
 metadata = Base.metadata
