@@ -104,8 +104,14 @@ def test_statutory_limit_shares_and_compliance_cost(five_stage):
 CONSTRUCTS_SCENARIO = {
     "arrivals": {"interarrival": {"type": "exponential", "mean": 2, "unit": "hours"}},
     "default_calendar": "always",
-    "resources": {"intake_officer": {"count": 2, "calendar": "always"}, "appraiser": {"count": 3, "calendar": "always"}},
-    "durations": {"roles": {"intake_officer": {"type": "exponential", "mean": 30}, "appraiser": 20}, "types": {"manual": 5}},
+    "resources": {
+        "intake_officer": {"count": 2, "calendar": "always"},
+        "appraiser": {"count": 3, "calendar": "always"},
+    },
+    "durations": {
+        "roles": {"intake_officer": {"type": "exponential", "mean": 30}, "appraiser": 20},
+        "types": {"manual": 5},
+    },
     "branches": {"os": {"fo1": 0.7, "fo2": 0.6}, "x": {"fx1": 0.2, "fx2": 0.8}},
     "events": {"wait_msg": {"delay": {"type": "exponential", "mean": 1, "unit": "days"}, "probability": 1}},
 }
