@@ -442,6 +442,8 @@ class _Builder:
             node.default = local[d.name] if d is not None else -1
         probs = self.sc.branches.get(node.bpmn_id) or self.sc.branches.get(node.name)
         flow_ids = self.flow_ids(ts)
+        if probs is None and self.lenient:  # structure only (calibration): equal shares
+            probs = {self.nodes[t].bpmn_id: 1.0 for _, t, _ in targets}
         if probs is not None:
             values = []
             for (_cond, tidx, target), flow in zip(targets, flow_ids, strict=False):
@@ -528,10 +530,13 @@ class _Builder:
         return min(common, key=lambda i: max(r[i] for r in reach))
 
 
-def build_plan(model: ProcessModel, scenario: Scenario, flows: dict | None = None) -> Plan:
+def build_plan(
+    model: ProcessModel, scenario: Scenario, flows: dict | None = None, lenient: bool = False
+) -> Plan:
     """Compile ``model`` against ``scenario``; raises SimulationInputError naming every gap."""
     b = _Builder(model, scenario)
     b.flows = flows or {}
+    b.lenient = lenient
     starts = b.compile_spec(model.spec, model.process_id, (model.process_id,))
     problems = []
     if b.missing_roles:

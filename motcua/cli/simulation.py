@@ -125,12 +125,18 @@ def compare(as_is, to_be, scenario_path, prosimos, cases, replications, seed, wa
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Where to write the scenario JSON.")
 @click.option("--cases", type=int, default=None, help="Cases to simulate when checking the fit.")
 @click.option("--seed", type=int, default=1)
+@click.option(
+    "--calendar",
+    default="always",
+    type=click.Choice(["always", "weekday", "project"]),
+    help="Fit durations in this calendar's working time (weekday: 07:30-11:30, 13:00-17:00, Mon-Fri).",
+)
 @click.option("--json", "as_json", is_flag=True)
-def calibrate(log_path, bpmn, out_path, cases, seed, as_json):
+def calibrate(log_path, bpmn, out_path, cases, seed, calendar, as_json):
     """Fit a scenario to an event log (CSV, XES or the engine's event log) and check the fit."""
     from engine.simulation.calibrate import calibrate as fit
 
-    result = fit(Path(log_path), load_model(Path(bpmn)), cases=cases, seed=seed)
+    result = fit(Path(log_path), load_model(Path(bpmn)), cases=cases, seed=seed, calendar=calendar)
     text = json.dumps(result["scenario"], ensure_ascii=False, indent=2)
     if out_path:
         Path(out_path).write_text(text + "\n", encoding="utf-8")
