@@ -26,7 +26,8 @@ import sys, time, json, resource
 from prosimos.simulation_engine import run_simulation
 bpmn, params, cases, log = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 t = time.perf_counter()
-run_simulation(bpmn, params, cases, stat_out_path=None, log_out_path=log, starting_at="2026-01-05T00:00:00.000000+07:00")
+run_simulation(bpmn, params, cases, stat_out_path=None, log_out_path=log,
+               starting_at="2026-01-05T00:00:00.000000+07:00")
 seconds = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 events = sum(1 for _ in open(log)) - 1
@@ -46,8 +47,8 @@ def run_prosimos(python: Path, cases: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "log.csv"
         out = subprocess.run(
-            [str(python), "-c", PROSIMOS_RUN, str(FIXTURES / "loan.bpmn"), str(FIXTURES / "loan.prosimos.json"),
-             str(cases), str(log)],
+            [str(python), "-c", PROSIMOS_RUN, str(FIXTURES / "loan.bpmn"),
+             str(FIXTURES / "loan.prosimos.json"), str(cases), str(log)],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         return json.loads(out.stdout.strip().splitlines()[-1])
@@ -110,11 +111,13 @@ def main() -> None:
             print(
                 f"{cases:>6} cases  {name:18} {cases / sec:>10,.0f} cases/s  "
                 f"{statistics.median(r['events'] / r['seconds'] for r in runs):>11,.0f} events/s  "
-                f"peak RSS {statistics.median(r['peak'] for r in runs) / 2**20:>7,.1f} MiB  (median of {len(runs)})"
+                f"peak RSS {statistics.median(r['peak'] for r in runs) / 2**20:>7,.1f} MiB  "
+                f"(median of {len(runs)})"
             )
         if "prosimos loan" in medians:
             print(
-                f"{cases:>6} cases  speed-up on the loan model: {medians['motcua loan'] / medians['prosimos loan']:.1f}x"
+                f"{cases:>6} cases  speed-up on the loan model: "
+                f"{medians['motcua loan'] / medians['prosimos loan']:.1f}x"
             )
 
 

@@ -252,12 +252,11 @@ def simulate_replication(
             if inst.start < 0:
                 if p >= 0:
                     qchange(p, t, -1)
-            elif t < inst.end:
-                if p >= 0:
-                    tab = ptab[p]
-                    if window_open:
-                        busy[p] -= (inst.end - t) if tab is None else tab.to_work(inst.end) - tab.to_work(t)
-                    release(p, t)
+            elif t < inst.end and p >= 0:
+                tab = ptab[p]
+                if window_open:
+                    busy[p] -= (inst.end - t) if tab is None else tab.to_work(inst.end) - tab.to_work(t)
+                release(p, t)
         elif inst.child is not None:
             cancel_scope(inst.child, t)
 
@@ -493,7 +492,7 @@ def simulate_replication(
                 seq += 1
                 heappush(heap, (t + when, seq, _DELAY, scope, best))
                 return
-            if k == SUB or k == MI:
+            if k in (SUB, MI):
                 inst = _Inst(n, scope, t)
                 inst.start = t
                 if track:

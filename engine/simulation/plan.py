@@ -446,7 +446,7 @@ class _Builder:
             probs = {self.nodes[t].bpmn_id: 1.0 for _, t, _ in targets}
         if probs is not None:
             values = []
-            for (_cond, tidx, target), flow in zip(targets, flow_ids, strict=False):
+            for (_cond, tidx, _target), flow in zip(targets, flow_ids, strict=False):
                 tnode = self.nodes[tidx]
                 p = None
                 for key in (flow, tnode.bpmn_id, tnode.name):

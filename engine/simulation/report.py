@@ -93,7 +93,8 @@ def _histogram(summary: dict[str, Any], colour: str) -> str:
     for i, c in enumerate(counts):
         h = height * c / top
         parts.append(
-            f'<rect x="{i * bw:.1f}" y="{height - h:.1f}" width="{bw - 1:.1f}" height="{h:.1f}" fill="{colour}"/>'
+            f'<rect x="{i * bw:.1f}" y="{height - h:.1f}" width="{bw - 1:.1f}" '
+            f'height="{h:.1f}" fill="{colour}"/>'
         )
     parts.append(f'<text x="0" y="{height + 15}" font-size="11">{_hours(edges[0])}</text>')
     parts.append(f'<text x="{width - 80}" y="{height + 15}" font-size="11">{_hours(edges[-1])}</text>')
@@ -155,7 +156,8 @@ def html_report(summary: dict[str, Any] | None = None, comparison: dict[str, Any
             "<p>Both variants ran on the same random streams (common random numbers); the interval is on "
             "the paired difference (to-be minus as-is).</p>"
             f"{saved_html}<h2>Difference</h2><table>{diff_rows}</table><div class='pair'>"
-            f"{_section('As-is', comparison['as_is'], '#c05621')}{_section('To-be', comparison['to_be'], '#2f855a')}"
+            f"{_section('As-is', comparison['as_is'], '#c05621')}"
+            f"{_section('To-be', comparison['to_be'], '#2f855a')}"
             "</div>"
         )
     else:

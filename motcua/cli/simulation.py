@@ -62,7 +62,8 @@ def _print_summary(s: dict) -> None:
             v = k[key]
             scale, unit = (3600, "h") if key.startswith("cycle") else (1, "")
             click.echo(
-                f"  {key:22} {v['mean'] / scale:14,.3f}{unit}  [{v['low'] / scale:,.3f}; {v['high'] / scale:,.3f}]"
+                f"  {key:22} {v['mean'] / scale:14,.3f}{unit}  "
+                f"[{v['low'] / scale:,.3f}; {v['high'] / scale:,.3f}]"
             )
     for r in s["roles"]:
         click.echo(f"  utilisation {r['role']:16} {r['utilisation']['mean'] * 100:6.1f} %")
@@ -148,11 +149,13 @@ def calibrate(log_path, bpmn, out_path, cases, seed, calendar, as_json):
     fit_ = result["fit"]
     click.echo(
         f"cycle time: log mean {fit_['log_cycle_time_mean'] / 3600:,.2f} h, simulated "
-        f"{fit_['simulated_cycle_time_mean'] / 3600:,.2f} h; Kolmogorov-Smirnov distance {fit_['ks_distance']:.3f}"
+        f"{fit_['simulated_cycle_time_mean'] / 3600:,.2f} h; "
+        f"Kolmogorov-Smirnov distance {fit_['ks_distance']:.3f}"
     )
     for row in fit_["activities"]:
         click.echo(
-            f"  {row['activity']:28} log {row['log_per_case']:.3f}/case  simulated {row['simulated_per_case']:.3f}"
+            f"  {row['activity']:28} log {row['log_per_case']:.3f}/case  "
+            f"simulated {row['simulated_per_case']:.3f}"
         )
 
 
