@@ -6,6 +6,7 @@ from flask import Flask, jsonify, render_template
 
 from engine import services
 from engine.context import Context
+from webui.api import init_api
 
 
 def create_app(ctx: Context | None = None) -> Flask:
@@ -17,6 +18,7 @@ def create_app(ctx: Context | None = None) -> Flask:
     app = Flask(__name__)
     app.config["SECRET_KEY"] = ctx.settings.secret_key
     app.extensions["motcua"] = ctx
+    init_api(app, ctx)
 
     @app.get("/")
     def home():

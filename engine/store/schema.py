@@ -6,7 +6,10 @@ its own and adds one import here (and one migration branch off ``0002_dossier_li
 
 from __future__ import annotations
 
-from engine.store import models  # noqa: F401
+from engine.store import (
+    models,  # noqa: F401
+    token_tables,  # noqa: F401
+)
 from engine.store.models import Base
 
 metadata = Base.metadata
