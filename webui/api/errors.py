@@ -91,22 +91,29 @@ def internal_error_response(error: BaseException):
     return jsonify(error_body(500)), 500
 
 
-def flatten_messages(messages: Any, prefix: str = "") -> dict[str, str]:
+def flatten_messages(messages: Any) -> dict[str, str]:
     """webargs/marshmallow messages (``{"json": {"data": {"x": ["..."]}}}``) as ``{"data.x": "..."}``."""
+    if isinstance(messages, dict) and messages and set(messages) <= _LOCATIONS:
+        # the request part (json, query, files, ...) is noise for the caller
+        out: dict[str, str] = {}
+        for value in messages.values():
+            out.update(_flatten(value, ""))
+        return out
+    return _flatten(messages, "")
+
+
+def _flatten(messages: Any, prefix: str) -> dict[str, str]:
     out: dict[str, str] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
-            # the request part (json, query, files, ...) is noise for the caller
-            name = str(key) if prefix or key not in _LOCATIONS else ""
-            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
-            out.update(flatten_messages(value, path))
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
     elif isinstance(messages, list | tuple):
         texts = [m for m in messages if isinstance(m, str)]
         if texts:
             out[prefix or "_request"] = " ".join(texts)
         for item in messages:
             if not isinstance(item, str):
-                out.update(flatten_messages(item, prefix))
+                out.update(_flatten(item, prefix))
     elif messages is not None:
         out[prefix or "_request"] = str(messages)
     return out
