@@ -61,9 +61,14 @@ def init_api(app: Flask, ctx: Context) -> MotcuaApi:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "motcua token create USER"}
     )
-    for blp in (routes.processes, routes.dossiers, routes.tasks, routes.simulations):
+    for blp in (routes.processes, routes.dossiers, routes.tasks):
         api.register_blueprint(blp)
+    # Features other modules provide: offered when this installation has them (looked up when the
+    # app is built, so the API never imports a module that is not there).
     list_escalations = routes.optional_service("engine.services.deadlines", "list_escalations")
     if list_escalations is not None:
         api.register_blueprint(routes.escalations_blueprint(list_escalations))
+    run_simulation = routes.optional_service("engine.services.simulation", "run_simulation")
+    if run_simulation is not None:
+        api.register_blueprint(routes.simulations_blueprint(run_simulation))
     return api

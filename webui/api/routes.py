@@ -20,7 +20,7 @@ from . import schemas as s
 from .auth import authenticate, current_user
 from .errors import api_error_response
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 # Documented on every authenticated operation (flask-smorest documents 422 for arguments itself).
 _ERRORS = (401, 403, 404, 409)
@@ -55,7 +55,6 @@ _DESCRIPTIONS = {
     404: "Not found, or not in the officer's agency",
     409: "Conflicts with the current state (another officer acted first)",
     422: "Invalid input; `fields` names each problem",
-    501: "This installation does not offer the feature",
 }
 
 
@@ -247,26 +246,22 @@ def escalations_blueprint(list_escalations: Callable[..., Any]) -> Blueprint:
     return blp
 
 
-simulations = _blueprint("simulations", "Run a simulation of a procedure (reform analysts).")
+def simulations_blueprint(run_simulation: Callable[..., Any]) -> Blueprint:
+    blp = _blueprint("simulations", "Run a simulation of a procedure (reform analysts).")
 
+    @blp.post("")
+    @blp.arguments(s.SimulationRequestSchema)
+    @blp.response(200, s.SimulationSchema)
+    @_errors(blp, 401, 403, 404, 422)
+    def run_simulation_view(body: dict):
+        """Run a simulation; the other fields are passed to the simulation engine as its parameters."""
+        user = current_user()
+        if not ({Role.REFORM_ANALYST, Role.DESIGNER, Role.ADMIN} & set(user.roles)):
+            abort(403, message="Chỉ cán bộ phân tích cải cách được mô phỏng. / Only reform analysts may.")
+        try:
+            bound = inspect.signature(run_simulation).bind(_ctx(), **body)
+        except TypeError as exc:
+            abort(422, message=f"Tham số mô phỏng không hợp lệ. / Invalid simulation parameters: {exc}")
+        return {"result": _plain(run_simulation(*bound.args, **bound.kwargs))}
 
-@simulations.post("")
-@simulations.arguments(s.SimulationRequestSchema)
-@simulations.response(200, s.SimulationSchema)
-@_errors(simulations, 401, 403, 404, 422, 501)
-def run_simulation(body: dict):
-    """Run a simulation; the other fields are passed to the simulation engine as its parameters."""
-    user = current_user()
-    if not ({Role.REFORM_ANALYST, Role.DESIGNER, Role.ADMIN} & set(user.roles)):
-        abort(
-            403,
-            message="Chỉ cán bộ phân tích cải cách được chạy mô phỏng. / Only reform analysts may simulate.",
-        )
-    fn = optional_service("engine.services.simulation", "run_simulation")
-    if fn is None:
-        abort(501, message="Bản cài đặt này chưa có mô phỏng. / This installation offers no simulation.")
-    try:
-        bound = inspect.signature(fn).bind(_ctx(), **body)
-    except TypeError as exc:
-        abort(422, message=f"Tham số mô phỏng không hợp lệ. / Invalid simulation parameters: {exc}")
-    return {"result": _plain(fn(*bound.args, **bound.kwargs))}
+    return blp
