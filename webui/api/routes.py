@@ -155,7 +155,7 @@ tasks = _blueprint("tasks", "The officer's inbox: list, claim, release and compl
 
 @tasks.get("")
 @tasks.arguments(s.TaskQuerySchema, location="query")
-@tasks.response(200, s.TaskSchema(many=True))
+@tasks.response(200, s.TaskSummarySchema(many=True))
 @_errors(tasks, 401)
 def list_tasks(query: dict):
     """The officer's tasks: overdue first, then by due time."""

@@ -160,7 +160,9 @@ class DossierSchema(ma.Schema):
     completed_at = fields.DateTime(allow_none=True)
 
 
-class TaskSchema(ma.Schema):
+class TaskSummarySchema(ma.Schema):
+    """A task as the inbox lists it (without its input data: ``GET /tasks/{id}`` has that)."""
+
     id = fields.UUID(required=True)
     dossier_id = fields.Integer(required=True)
     bpmn_id = fields.String(required=True)
@@ -177,6 +179,9 @@ class TaskSchema(ma.Schema):
     due_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
+
+
+class TaskSchema(TaskSummarySchema):
     data = fields.Dict(required=True, metadata={"description": "The task's input data, for its form."})
 
 

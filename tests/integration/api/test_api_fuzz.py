@@ -1,6 +1,7 @@
 """Schema-driven fuzzing: schemathesis reads /api/v1/openapi.json from the app (in process, over
 WSGI) and sends generated valid and invalid requests to every operation. No request may end in a
-500, and every answer must match the document. Bounded: a fixed number of examples per operation."""
+500, and every answer must match the document. Bounded by a fixed number of examples per operation
+(about 20 s per database on a quiet machine), not by the clock, so a loaded machine cannot fail it."""
 
 from __future__ import annotations
 
@@ -82,5 +83,5 @@ def test_fuzzing_the_api_from_its_openapi_document_finds_no_server_error(app, fu
             except Exception as exc:  # noqa: BLE001 - collect every operation's failure, then report
                 failures.append(f"{operation.label} [{mode} {path_parameters or ''}]: {exc}")
             print(f"{operation.label} [{mode} {path_parameters or ''}] {time.monotonic() - began:.1f}s")
+    print(f"fuzzed {len(operations)} operations in {time.monotonic() - started:.1f}s")
     assert not failures, "\n\n".join(failures)
-    assert time.monotonic() - started < 60
