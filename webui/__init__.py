@@ -6,6 +6,7 @@ from flask import Flask, jsonify, render_template
 
 from engine import services
 from engine.context import Context
+from webui.api import init_api
 
 from . import public, registry_api
 
@@ -21,6 +22,7 @@ def create_app(ctx: Context | None = None) -> Flask:
     app.extensions["motcua"] = ctx
     public.install(app)
     app.register_blueprint(registry_api.bp)
+    init_api(app, ctx)
 
     @app.get("/")
     def home():

@@ -12,6 +12,7 @@ from engine.store import sla_tables as _sla_tables  # noqa: F401
 from engine.store import (
     models,  # noqa: F401
     registry_tables,  # noqa: F401
+    token_tables,  # noqa: F401
 )
 from engine.store.models import Base
 
