@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from datetime import datetime
 from typing import Any
@@ -98,11 +99,20 @@ def release(task_id: str):
 # --------------------------------------------------------------------------- task page
 
 
-def _task_form(task: TaskView, posted: dict | None = None) -> task_forms.TaskForm | None:
-    schema = task_forms.load_schema(app_context().settings.forms_dir, task.form)
-    if schema is None:
+def task_schema(task: TaskView, version_id: int) -> dict[str, Any] | None:
+    """The task's form: a form file deployed with its process version, else forms/<path>."""
+    if not task.form:
         return None
-    return task_forms.build_form(schema, task.data, lang(), posted)
+    ctx = app_context()
+    names = {task.form, task.form.rsplit("/", 1)[-1]}
+    for f in services.version_files(ctx, version_id):
+        if f.filename.lower().endswith(".json") and f.filename in names:
+            try:
+                schema = json.loads(f.content)
+            except ValueError:
+                return None
+            return schema if isinstance(schema, dict) else None
+    return task_forms.load_schema(ctx.settings.forms_dir, task.form)
 
 
 def _render_task(
@@ -110,11 +120,13 @@ def _render_task(
 ):
     ctx, user = app_context(), current_user()
     detail = services.get_dossier(ctx, task.dossier_id, user)
+    schema = task_schema(task, detail.dossier.process_version_id)
+    form = task_forms.build_form(schema, task.data, lang(), posted) if schema is not None else None
     return (
         render_template(
             "officer/task.html",
             task=task,
-            form=_task_form(task, posted),
+            form=form,
             errors=errors or {},
             posted=posted or {},
             detail=detail,
@@ -140,7 +152,7 @@ def task_page(task_id: str):
 def complete(task_id: str):
     ctx, user = app_context(), current_user()
     task = services.get_task(ctx, task_id, user)
-    schema = task_forms.load_schema(ctx.settings.forms_dir, task.form)
+    schema = task_schema(task, services.get_dossier(ctx, task.dossier_id, user).dossier.process_version_id)
     posted = request.form.to_dict()
     try:
         data = task_forms.parse_submission(schema, request.form)
