@@ -1,0 +1,45 @@
+"""The supervisor's dashboard: where work piles up, per procedure, stage and state, as charts."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from engine.roles import Role, Stage
+from engine.services.dashboard import agency_figures
+
+from .auth import app_context, current_user, require_roles
+from .i18n import stage_label
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+RUN_STATES = ("running", "error", "completed", "cancelled")
+
+
+@bp.get("/")
+@require_roles(Role.SUPERVISOR, Role.ADMIN)
+def index():
+    user = current_user()
+    figures = agency_figures(app_context(), user)
+    procedures = figures.procedures
+    stages = [s.value for s in Stage]
+
+    def grid(counts, keys):
+        table = {(c.process_key, c.key): c.count for c in counts}
+        return [[table.get((p, k), 0) for p in procedures] for k in keys]
+
+    charts = {
+        "procedures": procedures,
+        "stages": [stage_label(s) for s in stages],
+        "open_by_stage": grid(figures.open_tasks_by_stage, stages),
+        "overdue_by_stage": [sum(row) for row in grid(figures.overdue_tasks_by_stage, stages)],
+        "run_states": list(RUN_STATES),
+        "dossiers_by_state": grid(figures.dossiers_by_state, RUN_STATES),
+    }
+    totals = {
+        "open": sum(c.count for c in figures.open_tasks_by_stage),
+        "overdue": sum(c.count for c in figures.overdue_tasks_by_stage),
+        "running": sum(c.count for c in figures.dossiers_by_state if c.key == "running"),
+        "error": sum(c.count for c in figures.dossiers_by_state if c.key == "error"),
+        "completed": sum(c.count for c in figures.dossiers_by_state if c.key == "completed"),
+    }
+    return render_template("dashboard/index.html", figures=figures, charts=charts, totals=totals, user=user)
