@@ -13,9 +13,9 @@ from engine.bpmn.sandbox import SandboxPolicy
 from engine.clock import Clock
 from engine.config import Settings
 from engine.context import Context, build_context
-from engine.services.dossiers import install_lifecycle
 from engine.forms import install_forms
 from engine.population import install_population, register_population_operators
+from engine.services.dossiers import install_lifecycle
 from engine.store.db import Database
 
 
