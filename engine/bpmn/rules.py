@@ -389,6 +389,14 @@ def _spec(
     return error(code, f"{_label(node)}: {message} (BPMN 2.0 {label} {rules}).", **_where(doc, node))
 
 
+_OMG_NAMESPACES = {
+    NSMAP["bpmn"],
+    NSMAP["bpmndi"],
+    "http://www.omg.org/spec/DD/20100524/DC",
+    "http://www.omg.org/spec/DD/20100524/DI",
+}
+
+
 def specification_rules(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagnostic]:
     """Structural rules of the BPMN specification; each diagnostic names the rule it enforces."""
     if doc.kind != "bpmn":
@@ -398,6 +406,8 @@ def specification_rules(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagnost
     for node in root.iter():
         if not isinstance(node.tag, str):
             continue
+        if etree.QName(node).namespace not in _OMG_NAMESPACES:
+            continue  # a tool's extension elements (parameters, properties) have ids of their own
         node_id = node.get("id")
         if node_id is None:
             if etree.QName(node).namespace == NSMAP["bpmn"] and _kind(node) in _FLOW_NODES | {"sequenceFlow"}:
