@@ -8,9 +8,11 @@ certificate motcua issued to an agency: any changed, added or removed byte makes
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -116,8 +118,19 @@ def sign_pdf(pdf: bytes, credentials: AgencyCredentials, secret: str, reason: st
         location=location,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    out = signers.sign_pdf(writer, meta, signer=signer)
+    out = _run_on_own_loop(signers.async_sign_pdf(writer, meta, signer=signer))
     return out.getvalue()
+
+
+def _run_on_own_loop(coroutine):
+    """pyHanko signs asynchronously. Run it on a loop of its own, in a worker thread when the calling
+    thread already runs one (an async server, a browser driver), where ``asyncio.run`` would fail."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _strict_container_check(pdf: bytes, embedded, trusted_ders: set[bytes]) -> str | None:

@@ -28,8 +28,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module: Playwright's sync driver keeps an event loop running in this
+    thread while it is open, which code under test that runs its own loop must not meet."""
     if not CHROMIUM.exists():
         service_unavailable(f"Chromium at {CHROMIUM}", "not installed; apt-get install chromium")
     from playwright.sync_api import sync_playwright
