@@ -58,6 +58,10 @@ class OperatorRegistry:
             raise ValueError(f"operator '{name}' is already registered")
         self._operators[name] = OperatorInfo(name, function, description)
 
+    def replace(self, name: str, function: Operator, description: str = "") -> None:
+        """Put ``function`` in place of whatever ``name`` was (a test double for an adapter, say)."""
+        self._operators[name] = OperatorInfo(name, function, description)
+
     def names(self) -> frozenset[str]:
         return frozenset(self._operators)
 

@@ -72,8 +72,7 @@ class RegistryDouble:
 
     def install(self, ctx: Context) -> None:
         for name in POPULATION_OPERATORS:
-            if name not in ctx.operators.names():
-                ctx.operators.register(name, self.operator(name), "test double for the population registry")
+            ctx.operators.replace(name, self.operator(name), "test double for the population registry")
 
 
 @pytest.fixture
