@@ -9,9 +9,7 @@ from flask import Flask, jsonify, redirect, request, session, url_for
 from engine.context import Context
 from webui.api import init_api
 
-from . import public, registry_api
-
-from . import i18n
+from . import i18n, public, registry_api
 from .errors import install_error_handlers
 
 #: Session cookies are marked Secure unless MOTCUA_INSECURE_COOKIES=1 (local http demo).
@@ -44,7 +42,12 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
 
     from flask_wtf.csrf import CSRFProtect
 
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
+    # The API (bearer tokens), the registry API (agency keys) and the payment gateway's callbacks
+    # (signed parameters) carry no session cookie, so a CSRF token means nothing to them.
+    for blueprint in app.blueprints.values():
+        if (blueprint.url_prefix or "").startswith(("/api/", "/registry/")) or blueprint.name == "payments":
+            csrf.exempt(blueprint)
     i18n.init_app(app)
     install_error_handlers(app)
 

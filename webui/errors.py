@@ -9,6 +9,8 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, InvalidInput, MotcuaError, NotFound, PermissionDenied
 
+from .api.errors import http_error_response, is_api_request
+
 STATUS = {NotFound: 404, PermissionDenied: 403, Conflict: 409, InvalidInput: 422}
 
 
@@ -47,4 +49,6 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if is_api_request():  # the API answers in JSON, even for paths it does not have
+            return http_error_response(exc)
         return render_problem(exc.code or 500, exc.name, exc.description or "")
