@@ -74,8 +74,16 @@ def _unique_id(root: etree._Element, wanted: str) -> str:
     return candidate
 
 
+def _lists_flows(node: etree._Element) -> bool:
+    """Whether the modeller wrote ``incoming``/``outgoing`` lists on this element (many tools do not)."""
+    return node.find(f"{BPMN}incoming") is not None or node.find(f"{BPMN}outgoing") is not None
+
+
 def _insert_after_head(node: etree._Element, child: etree._Element, after: tuple[str, ...] = ()) -> None:
-    """Insert ``child`` after the leading documentation/extension elements (and any ``after`` tags)."""
+    """Insert ``child`` after the leading documentation/extension elements (and any ``after`` tags),
+    only where the element already lists its flows, so a rewrite never makes a list incomplete."""
+    if not _lists_flows(node):
+        return
     position = 0
     for index, existing in enumerate(node):
         if (
@@ -158,13 +166,15 @@ def split_implicit_forks(root: etree._Element) -> int:
             if default:
                 gateway.set("default", default)
                 del node.attrib["default"]
-            etree.SubElement(gateway, f"{BPMN}incoming").text = link_id
+            if _lists_flows(node):
+                etree.SubElement(gateway, f"{BPMN}incoming").text = link_id
             for flow in outgoing:
                 flow.set("sourceRef", gateway_id)
                 if flow.find(f"{BPMN}conditionExpression") is None and flow.get("id") != default:
                     condition = etree.SubElement(flow, f"{BPMN}conditionExpression")
                     condition.text = "True"  # an unconditional flow of an implicit split always gets a token
-                etree.SubElement(gateway, f"{BPMN}outgoing").text = flow.get("id")
+                if _lists_flows(node):
+                    etree.SubElement(gateway, f"{BPMN}outgoing").text = flow.get("id")
             node.addnext(gateway)
             _flow(container, link_id, node_id, gateway_id)
             old = [o for o in node.findall(f"{BPMN}outgoing")]
@@ -213,7 +223,8 @@ def signal_end_events(root: etree._Element) -> int:
         out.text = flow_id
         _insert_after_head(node, out, after=("incoming",))
         end = etree.Element(f"{BPMN}endEvent", id=end_id)
-        etree.SubElement(end, f"{BPMN}incoming").text = flow_id
+        if _lists_flows(node):
+            etree.SubElement(end, f"{BPMN}incoming").text = flow_id
         node.addnext(end)
         _flow(container, flow_id, node_id, end_id)
         rewritten += 1

@@ -511,9 +511,12 @@ def _references(doc: XmlDocument, ids: dict[str, etree._Element]) -> Iterator[Di
         if node.get("default"):
             found.append(("default", node.get("default"), node))
         for child in node:
-            if _kind(child) in _REF_CHILDREN and etree.QName(child).namespace == NSMAP["bpmn"]:
-                if (child.text or "").strip():
-                    found.append(("/" + _kind(child), child.text.strip(), child))
+            if (
+                _kind(child) in _REF_CHILDREN
+                and etree.QName(child).namespace == NSMAP["bpmn"]
+                and (child.text or "").strip()
+            ):
+                found.append(("/" + _kind(child), child.text.strip(), child))
         for name, raw, where in found:
             value = raw if raw in ids else raw.split(":")[-1]
             target = ids.get(value)
@@ -587,7 +590,11 @@ def _level_rules(doc: XmlDocument, level: etree._Element, ids: dict) -> Iterator
             defs = [d for d in _defs_of(start)]
             if not defs:
                 yield _spec(
-                    "spec-ext059", doc, start, "the start event of an event sub-process needs a trigger"
+                    "spec-ext059",
+                    doc,
+                    start,
+                    "the start event of an event sub-process needs a trigger",
+                    also=("ext129",),
                 )
         if incoming.get(level.get("id")) or outgoing.get(level.get("id")):
             pass
@@ -782,7 +789,9 @@ def _event_rules(doc: XmlDocument, ids: dict) -> Iterator[Diagnostic]:
                 allowed = {"message", "timer", "escalation", "conditional", "signal"}
             code = "spec-ext110"
             if not defs:
-                yield _spec(code, doc, node, "a boundary event needs an event definition")
+                yield _spec(
+                    code, doc, node, "a boundary event needs an event definition", also=("ext147", "ext130")
+                )
             if "cancel" in defs:
                 attached = ids.get(node.get("attachedToRef") or "")
                 if attached is not None and _kind(attached) != "transaction":
@@ -793,7 +802,10 @@ def _event_rules(doc: XmlDocument, ids: dict) -> Iterator[Diagnostic]:
             allowed, code = _ALLOWED_DEFS[(kind, None)]
         for d in defs:
             if d != "ref" and d not in allowed:
-                yield _spec(code, doc, node, f"a {kind} must not carry a {d} event definition")
+                also = {"spec-ext110": ("ext147",), "spec-ext098": ("ext121",)}.get(code, ())
+                if kind == "intermediateCatchEvent" and d == "compensate":
+                    also = ("ext122",)
+                yield _spec(code, doc, node, f"a {kind} must not carry a {d} event definition", also=also)
         if kind == "endEvent" and "cancel" in defs:
             owner = parent
             if _kind(owner) != "transaction":
@@ -1004,3 +1016,548 @@ def foreign_extensions(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagnosti
 
 
 RULES.extend([specification_rules, more_unsupported_constructs, foreign_extensions])
+
+
+# --------------------------------------------------------------------------- more rules of the specification
+
+_MIME = re.compile(r"^[A-Za-z0-9][\w!#$&^.+-]*/[A-Za-z0-9][\w!#$&^.+-]*(\s*;.*)?$")
+_BAD_URI = re.compile(r"\s|%(?![0-9A-Fa-f]{2})|[<>\"{}|\\^`]")
+_EXPRESSION_TAGS = (
+    "conditionExpression",
+    "condition",
+    "completionCondition",
+    "loopCondition",
+    "activationCondition",
+    "loopCardinality",
+    "timeDate",
+    "timeDuration",
+    "timeCycle",
+    "transformation",
+    "from",
+    "to",
+    "formalExpression",
+    "dataPath",
+    "messagePath",
+)
+_CONDITION_TAGS = {
+    "conditionExpression",
+    "condition",
+    "completionCondition",
+    "loopCondition",
+    "activationCondition",
+}
+
+
+def _process_of(node: etree._Element) -> etree._Element | None:
+    while node is not None and _kind(node) != "process":
+        node = node.getparent()
+    return node
+
+
+def _level_of(node: etree._Element) -> etree._Element | None:
+    parent = node.getparent()
+    while parent is not None and _kind(parent) not in _LEVELS:
+        parent = parent.getparent()
+    return parent
+
+
+def _uses_flow_lists(root: etree._Element) -> bool:
+    return any(True for _ in root.iter(f"{BPMN}incoming", f"{BPMN}outgoing"))
+
+
+def specification_rules_more(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagnostic]:
+    """More structural rules of the specification: message flows, pools, data, links, expressions."""
+    if doc.kind != "bpmn":
+        return
+    root = doc.root
+    ids = {n.get("id"): n for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
+    yield from _format_rules(doc)
+    yield from _message_flow_rules(doc, ids)
+    yield from _sequence_flow_rules(doc, ids)
+    yield from _collaboration_rules(doc, ids)
+    yield from _link_rules(doc, ids)
+    yield from _data_rules(doc, ids)
+    yield from _expression_rules(doc)
+    yield from _misc_event_rules(doc, ids)
+
+
+def _format_rules(doc: XmlDocument) -> Iterator[Diagnostic]:
+    for node in doc.root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        fmt = node.get("textFormat")
+        if fmt is not None and not _MIME.match(fmt):
+            code = "spec-ext010" if _kind(node) in ("textAnnotation", "text") else "spec-ext004"
+            yield _spec(code, doc, node, f"textFormat '{fmt}' is not a MIME type", also=("ext145",))
+        for attr in ("language", "expressionLanguage", "typeLanguage", "scriptFormat"):
+            value = node.get(attr)
+            if value is not None and attr != "scriptFormat" and _BAD_URI.search(value):
+                code = "spec-ext014" if attr == "language" else "spec-ext060"
+                yield _spec(code, doc, node, f"{attr} '{value}' is not a valid URI", also=("ext060",))
+
+
+def _message_flow_rules(doc: XmlDocument, ids: dict) -> Iterator[Diagnostic]:
+    for flow in doc.root.iter(f"{BPMN}messageFlow"):
+        source, target = ids.get(flow.get("sourceRef") or ""), ids.get(flow.get("targetRef") or "")
+        if source is None or target is None:
+            continue
+        sk, tk = _kind(source), _kind(target)
+        if sk == "startEvent":
+            yield _spec("spec-ext102", doc, flow, "a start event must not be the source of a message flow")
+        if tk == "startEvent" and "message" not in _defs_of(target):
+            yield _spec(
+                "spec-ext103", doc, flow, "a start event receiving a message flow needs a message trigger"
+            )
+        if tk == "endEvent":
+            yield _spec("spec-ext108", doc, flow, "an end event must not be the target of a message flow")
+        if sk == "endEvent" and "message" not in _defs_of(source):
+            yield _spec(
+                "spec-ext109", doc, flow, "an end event sending a message flow needs a message result"
+            )
+        if tk == "intermediateThrowEvent" or sk == "intermediateCatchEvent":
+            yield _spec(
+                "spec-ext119", doc, flow, "a message flow must go from a throw event to a catch event"
+            )
+        pool_of = {}
+        for participant in doc.root.iter(f"{BPMN}participant"):
+            pool_of[participant.get("id")] = participant.get("processRef") or participant.get("id")
+        a = pool_of.get(source.get("id")) or (
+            _process_of(source).get("id") if _process_of(source) is not None else None
+        )
+        b = pool_of.get(target.get("id")) or (
+            _process_of(target).get("id") if _process_of(target) is not None else None
+        )
+        if a is not None and a == b:
+            yield _spec("spec-ext031", doc, flow, "a message flow must connect two different pools")
+
+
+def _sequence_flow_rules(doc: XmlDocument, ids: dict) -> Iterator[Diagnostic]:
+    uses_lists = _uses_flow_lists(doc.root)
+    for flow in doc.root.iter(f"{BPMN}sequenceFlow"):
+        level = _level_of(flow)
+        executable = (_process_of(flow) is not None) and _process_of(flow).get("isExecutable") == "true"
+        if executable and flow.get("isImmediate") == "false":
+            yield _spec("spec-ext024", doc, flow, "isImmediate must not be false in an executable process")
+        for end in ("sourceRef", "targetRef"):
+            node = ids.get(flow.get(end) or "")
+            if node is None or _kind(node) not in _FLOW_NODES:
+                continue
+            if _process_of(node) is not _process_of(flow):
+                yield _spec(
+                    "spec-ext028",
+                    doc,
+                    flow,
+                    "a sequence flow must not cross the border of a pool",
+                    also=("ext152",),
+                )
+            elif _level_of(node) is not level and _kind(node) != "boundaryEvent":
+                yield _spec(
+                    "spec-ext028",
+                    doc,
+                    flow,
+                    "a sequence flow must stay on its process level",
+                    also=("ext152",),
+                )
+            if _kind(node) == "subProcess" and node.get("triggeredByEvent") == "true":
+                code = "spec-ext021" if end == "sourceRef" else "spec-ext022"
+                yield _spec(code, doc, flow, "an event sub-process must not be connected by sequence flows")
+            if uses_lists:
+                listed = {(c.text or "").strip() for c in node if _kind(c) in ("incoming", "outgoing")}
+                wanted = "outgoing" if end == "sourceRef" else "incoming"
+                mine = {(c.text or "").strip() for c in node if _kind(c) == wanted}
+                if listed and flow.get("id") not in mine:
+                    code = {"startEvent": "spec-ext101", "endEvent": "spec-ext107"}.get(
+                        _kind(node), "spec-ext023"
+                    )
+                    if code != "spec-ext023" and (wanted == "incoming") == (_kind(node) == "startEvent"):
+                        code = "spec-ext023"
+                    yield _spec(
+                        code,
+                        doc,
+                        node,
+                        f"does not list the sequence flow {flow.get('id')} as {wanted}",
+                        also=("ext023",) if code != "spec-ext023" else (),
+                    )
+
+
+def _collaboration_rules(doc: XmlDocument, ids: dict) -> Iterator[Diagnostic]:
+    for mult in doc.root.iter(f"{BPMN}participantMultiplicity"):
+        try:
+            minimum, maximum = int(mult.get("minimum", "0")), int(mult.get("maximum", "1"))
+        except ValueError:
+            continue
+        if minimum < 0:
+            yield _spec(
+                "spec-ext029", doc, mult, "the minimum multiplicity of a participant must not be negative"
+            )
+        if maximum < 1 or maximum < minimum:
+            yield _spec(
+                "spec-ext030", doc, mult, "the maximum multiplicity must be at least 1 and the minimum"
+            )
+    for process in doc.root.iter(f"{BPMN}process"):
+        if process.get("processType") == "Public" and process.get("isExecutable") == "true":
+            yield _spec("spec-ext035", doc, process, "a public process must not be executable")
+    for node in doc.root.iter(f"{BPMN}choreography", f"{BPMN}globalConversation"):
+        if node.find(f".//{BPMN}choreographyRef") is not None:
+            yield _spec(
+                "spec-ext027", doc, node, "a choreography or global conversation must not reference one"
+            )
+        if _kind(node) == "globalConversation" and any(
+            _kind(c)
+            in (
+                "conversation",
+                "subConversation",
+                "callConversation",
+                "participantAssociation",
+                "messageFlowAssociation",
+                "conversationAssociation",
+                "textAnnotation",
+                "group",
+                "association",
+            )
+            for c in node
+        ):
+            yield _spec(
+                "spec-ext032",
+                doc,
+                node,
+                "a global conversation must not contain conversation nodes or artifacts",
+            )
+    for collab in doc.root.iter(f"{BPMN}collaboration"):
+        for ref in collab.findall(f"{BPMN}choreographyRef"):
+            target = ids.get((ref.text or "").strip())
+            if target is not None and target.get("isClosed", "false") != collab.get("isClosed", "false"):
+                yield _spec("spec-ext033", doc, collab, "isClosed must match the referenced choreography")
+
+
+def _link_rules(doc: XmlDocument, ids: dict) -> Iterator[Diagnostic]:
+    for level in [n for n in doc.root.iter() if _kind(n) in _LEVELS]:
+        incoming, outgoing = _flows(level)
+        throws, catches = {}, {}
+        for node in level:
+            definition = node.find(f"{BPMN}linkEventDefinition")
+            if definition is None:
+                continue
+            name = definition.get("name") or ""
+            if _kind(node) == "intermediateThrowEvent":
+                throws.setdefault(name, []).append(node)
+                if outgoing.get(node.get("id")):
+                    yield _spec("spec-ext117", doc, node, "a link throw event must not have outgoing flows")
+            elif _kind(node) == "intermediateCatchEvent":
+                catches.setdefault(name, []).append(node)
+                if incoming.get(node.get("id")):
+                    yield _spec("spec-ext117", doc, node, "a link catch event must not have incoming flows")
+        for name, nodes in throws.items():
+            if len(catches.get(name, [])) != 1:
+                for node in nodes:
+                    elsewhere = any(
+                        _kind(c) == "intermediateCatchEvent"
+                        and (c.find(f"{BPMN}linkEventDefinition") is not None)
+                        and c.find(f"{BPMN}linkEventDefinition").get("name") == name
+                        and _level_of(c) is not level
+                        for c in doc.root.iter(f"{BPMN}intermediateCatchEvent")
+                    )
+                    code = "spec-ext126" if elsewhere else "spec-ext125"
+                    yield _spec(
+                        code,
+                        doc,
+                        node,
+                        f"the link '{name}' has no single target on this level",
+                        also=("ext118",),
+                    )
+        for name, nodes in catches.items():
+            if name not in throws:
+                for node in nodes:
+                    yield _spec(
+                        "spec-ext124", doc, node, f"the link target '{name}' has no source on this level"
+                    )
+
+
+def _item_of(node: etree._Element | None, ids: dict) -> etree._Element | None:
+    if node is None:
+        return None
+    ref = node.get("itemSubjectRef") or node.get("itemRef") or node.get("structureRef")
+    return ids.get(ref) if ref else None
+
+
+def _data_rules(doc: XmlDocument, ids: dict) -> Iterator[Diagnostic]:
+    root = doc.root
+    for node in root.iter(f"{BPMN}dataInput", f"{BPMN}dataOutput", f"{BPMN}dataObject"):
+        item = _item_of(node, ids)
+        if item is not None and _kind(item) == "itemDefinition":
+            mine, theirs = node.get("isCollection", "false"), item.get("isCollection", "false")
+            if mine != theirs:
+                yield _spec(
+                    "spec-ext020",
+                    doc,
+                    node,
+                    "isCollection differs from its itemDefinition",
+                    also=("ext077", "ext081", "ext083"),
+                )
+    for sub in root.iter(f"{BPMN}subProcess", f"{BPMN}transaction", f"{BPMN}adHocSubProcess"):
+        if sub.find(f"{BPMN}ioSpecification") is not None:
+            yield _spec("spec-ext079", doc, sub, "a sub-process must not have an ioSpecification")
+    for io in root.iter(f"{BPMN}ioSpecification"):
+        owner = io.getparent()
+        inputs = [d.get("id") for d in io.findall(f"{BPMN}dataInput")]
+        outputs = [d.get("id") for d in io.findall(f"{BPMN}dataOutput")]
+        input_sets, output_sets = io.findall(f"{BPMN}inputSet"), io.findall(f"{BPMN}outputSet")
+
+        def refs(sets, tag):
+            return [(r.text or "").strip() for s in sets for r in s.findall(f"{BPMN}{tag}")]
+
+        for d in inputs:
+            if d not in refs(input_sets, "dataInputRefs"):
+                yield _spec("spec-ext084", doc, io, f"the data input {d} is in no input set")
+        for d in outputs:
+            if d not in refs(output_sets, "dataOutputRefs"):
+                yield _spec("spec-ext088", doc, io, f"the data output {d} is in no output set")
+        for s in input_sets:
+            listed = [(r.text or "").strip() for r in s.findall(f"{BPMN}dataInputRefs")]
+            for tag, code in (
+                ("optionalInputRefs", "spec-ext085"),
+                ("whileExecutingInputRefs", "spec-ext086"),
+            ):
+                for r in s.findall(f"{BPMN}{tag}"):
+                    if (r.text or "").strip() not in listed:
+                        yield _spec(code, doc, io, f"{tag} {r.text} is not among the set's dataInputRefs")
+        for s in output_sets:
+            listed = [(r.text or "").strip() for r in s.findall(f"{BPMN}dataOutputRefs")]
+            for tag, code in (
+                ("optionalOutputRefs", "spec-ext089"),
+                ("whileExecutingOutputRefs", "spec-ext090"),
+            ):
+                for r in s.findall(f"{BPMN}{tag}"):
+                    if (r.text or "").strip() not in listed:
+                        yield _spec(code, doc, io, f"{tag} {r.text} is not among the set's dataOutputRefs")
+        by_id = {s.get("id"): s for s in input_sets + output_sets if s.get("id")}
+        for s in input_sets:
+            for r in s.findall(f"{BPMN}outputSetRefs"):
+                other = by_id.get((r.text or "").strip())
+                if other is not None and s.get("id") not in [
+                    (x.text or "").strip() for x in other.findall(f"{BPMN}inputSetRefs")
+                ]:
+                    yield _spec("spec-ext087", doc, io, "input and output sets must reference each other")
+        for s in output_sets:
+            for r in s.findall(f"{BPMN}inputSetRefs"):
+                other = by_id.get((r.text or "").strip())
+                if other is not None and s.get("id") not in [
+                    (x.text or "").strip() for x in other.findall(f"{BPMN}outputSetRefs")
+                ]:
+                    yield _spec("spec-ext087", doc, io, "input and output sets must reference each other")
+        kind = _kind(owner)
+        operation = owner.get("operationRef")
+        if kind == "serviceTask" and operation:
+            if len(input_sets) != 1:
+                yield _spec(
+                    "spec-ext042", doc, owner, "a service task calling an operation needs one input set"
+                )
+            if len(output_sets) > 1:
+                yield _spec(
+                    "spec-ext043", doc, owner, "a service task calling an operation has one output set"
+                )
+        if kind == "sendTask" and owner.get("messageRef"):
+            if len(input_sets) > 1:
+                yield _spec("spec-ext046", doc, owner, "a send task has at most one input set")
+            if len(inputs) > 1:
+                yield _spec("spec-ext047", doc, owner, "a send task has at most one data input")
+        if kind == "receiveTask" and owner.get("messageRef"):
+            if len(output_sets) > 1:
+                yield _spec("spec-ext050", doc, owner, "a receive task has at most one output set")
+            if len(outputs) > 1:
+                yield _spec("spec-ext051", doc, owner, "a receive task has at most one data output")
+        if kind in ("sendTask", "receiveTask") and owner.get("messageRef"):
+            message = ids.get(owner.get("messageRef"))
+            item = message.get("itemRef") if message is not None else None
+            carriers = io.findall(f"{BPMN}dataInput" if kind == "sendTask" else f"{BPMN}dataOutput")
+            for carrier in carriers:
+                if item and carrier.get("itemSubjectRef") != item:
+                    code = "spec-ext048" if kind == "sendTask" else "spec-ext052"
+                    yield _spec(code, doc, owner, "the data must be of the item its message declares")
+        if kind in ("serviceTask", "sendTask", "receiveTask") and operation:
+            op = ids.get(operation)
+            if op is not None:
+                for tag, carrier_tag, code in (
+                    ("inMessageRef", "dataInput", "spec-ext044"),
+                    ("outMessageRef", "dataOutput", "spec-ext045"),
+                ):
+                    ref = op.find(f"{BPMN}{tag}")
+                    message = ids.get((ref.text or "").strip()) if ref is not None else None
+                    item = message.get("itemRef") if message is not None else None
+                    for carrier in io.findall(f"{BPMN}{carrier_tag}"):
+                        if item and carrier.get("itemSubjectRef") != item:
+                            yield _spec(
+                                code, doc, owner, f"the {carrier_tag} must be of the operation's message item"
+                            )
+    for assoc in root.iter(f"{BPMN}dataInputAssociation", f"{BPMN}dataOutputAssociation"):
+        sources = assoc.findall(f"{BPMN}sourceRef")
+        target = assoc.find(f"{BPMN}targetRef")
+        if assoc.find(f"{BPMN}transformation") is not None:
+            continue
+        if len(sources) > 1:
+            yield _spec("spec-ext092", doc, assoc, "an association without transformation has one source")
+        elif sources and target is not None:
+            a = _item_of(ids.get((sources[0].text or "").strip()), ids)
+            b = _item_of(ids.get((target.text or "").strip()), ids)
+            if a is not None and b is not None and a is not b:
+                yield _spec("spec-ext091", doc, assoc, "source and target have different item definitions")
+    for node in root.iter():
+        if _kind(node) not in _EVENTS:
+            continue
+        defs = [c for c in node if _kind(c) in _EVENT_DEFS]
+        carriers = node.findall(f"{BPMN}dataInput") + node.findall(f"{BPMN}dataOutput")
+        if carriers and len(carriers) != len(defs):
+            yield _spec(
+                "spec-ext093", doc, node, "an event with data needs one data input/output per definition"
+            )
+        for carrier, definition in zip(carriers, defs, strict=False):
+            ref = (
+                definition.get("messageRef")
+                or definition.get("signalRef")
+                or definition.get("errorRef")
+                or definition.get("escalationRef")
+            )
+            target = ids.get(ref or "")
+            expected = target.get("itemRef") or target.get("structureRef") if target is not None else None
+            if expected and carrier.get("itemSubjectRef") != expected:
+                yield _spec("spec-ext094", doc, node, "the event's data must match its definition's item")
+
+
+def _expression_rules(doc: XmlDocument) -> Iterator[Diagnostic]:
+    import ast
+
+    for tag in _EXPRESSION_TAGS:
+        for node in doc.root.iter(f"{BPMN}{tag}"):
+            formal = "FormalExpression" in (node.get(f"{{{_XSI}}}type") or "") or tag == "formalExpression"
+            text = (node.text or "").strip()
+            if not text and formal:
+                yield _spec("spec-ext013", doc, node, f"the formal expression of {tag} has no body")
+                continue
+            if tag == "transformation" and not text and not len(node):
+                yield _spec("spec-ext013", doc, node, "the transformation has no expression")
+            if tag in _CONDITION_TAGS and text:
+                try:
+                    tree = ast.parse(text, mode="eval")
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    continue
+                body = tree.body
+                if isinstance(body, ast.Constant) and not isinstance(body.value, bool):
+                    code = (
+                        "spec-ext072"
+                        if node.getparent() is not None
+                        and _kind(node.getparent()) == ("complexBehaviorDefinition")
+                        else "spec-ext071"
+                    )
+                    yield _spec(code, doc, node, f"the {tag} '{text}' is not a boolean condition")
+
+
+_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def _misc_event_rules(doc: XmlDocument, ids: dict) -> Iterator[Diagnostic]:
+    root = doc.root
+    for ref in root.iter(f"{BPMN}eventDefinitionRef"):
+        target = ids.get((ref.text or "").strip())
+        if target is not None and _kind(target.getparent()) in ("intermediateThrowEvent", "endEvent"):
+            yield _spec(
+                "spec-ext095", doc, ref.getparent(), "uses an event definition owned by a throw event"
+            )
+    for sub in root.iter(f"{BPMN}subProcess"):
+        if sub.get("triggeredByEvent") != "true":
+            continue
+        for start in sub.findall(f"{BPMN}startEvent"):
+            defs = _defs_of(start)
+            allowed = {
+                "message",
+                "error",
+                "escalation",
+                "compensate",
+                "conditional",
+                "signal",
+                "timer",
+                "ref",
+            }
+            if start.get("isInterrupting") == "false":
+                allowed -= {"error", "compensate"}
+            for d in defs:
+                if d not in allowed:
+                    yield _spec(
+                        "spec-ext059",
+                        doc,
+                        start,
+                        f"an event sub-process must not start on {d}",
+                        also=("ext129",),
+                    )
+    for task in root.iter(f"{BPMN}receiveTask"):
+        if task.get("instantiate") == "true":
+            level = _level_of(task)
+            if level is not None and any(
+                f.get("targetRef") == task.get("id") for f in level.findall(f"{BPMN}sequenceFlow")
+            ):
+                yield _spec(
+                    "spec-ext049", doc, task, "an instantiating receive task must not have incoming flows"
+                )
+    for gateway in root.iter(f"{BPMN}eventBasedGateway"):
+        level = _level_of(gateway)
+        flows = level.findall(f"{BPMN}sequenceFlow") if level is not None else []
+        if gateway.get("instantiate") == "true" and any(
+            f.get("targetRef") == gateway.get("id") for f in flows
+        ):
+            yield _spec(
+                "spec-ext142", doc, gateway, "an instantiating event gateway must not have incoming flows"
+            )
+        targets = [f.get("targetRef") for f in flows if f.get("sourceRef") == gateway.get("id")]
+        for boundary in root.iter(f"{BPMN}boundaryEvent"):
+            attached = ids.get(boundary.get("attachedToRef") or "")
+            if attached is not None and _kind(attached) == "receiveTask" and attached.get("id") in targets:
+                yield _spec(
+                    "spec-ext140",
+                    doc,
+                    attached,
+                    "a receive task after an event gateway must not have boundary events",
+                )
+    for boundary in root.iter(f"{BPMN}boundaryEvent"):
+        if "compensate" not in _defs_of(boundary):
+            continue
+        associations = [
+            a for a in root.iter(f"{BPMN}association") if a.get("sourceRef") == boundary.get("id")
+        ]
+        if not associations:
+            yield _spec(
+                "spec-ext143",
+                doc,
+                boundary,
+                "a compensation boundary event needs an association to its compensation activity",
+            )
+        for a in associations:
+            target = ids.get(a.get("targetRef") or "")
+            if target is not None and target.get("isForCompensation") != "true":
+                yield _spec(
+                    "spec-ext144", doc, boundary, "the associated activity must be marked for compensation"
+                )
+    for call in root.iter(f"{BPMN}callActivity"):
+        called = ids.get(call.get("calledElement") or "")
+        if called is not None and _kind(called) == "process":
+            starts = called.findall(f"{BPMN}startEvent")
+            if starts and not any(not _defs_of(s) for s in starts):
+                yield _spec("spec-ext099", doc, call, "the called process needs a none start event")
+        if called is not None and _kind(called).startswith("global"):
+            mine, theirs = call.find(f"{BPMN}ioSpecification"), called.find(f"{BPMN}ioSpecification")
+
+            def shape(io):
+                if io is None:
+                    return ([], [])
+                return (
+                    sorted(d.get("itemSubjectRef") or "" for d in io.findall(f"{BPMN}dataInput")),
+                    sorted(d.get("itemSubjectRef") or "" for d in io.findall(f"{BPMN}dataOutput")),
+                )
+
+            if shape(mine) != shape(theirs):
+                yield _spec("spec-ext063", doc, call, "the call activity's data must match the called task's")
+            if called.find(f"{BPMN}ioBinding") is None and called.get("supportedInterfaceRef") is not None:
+                yield _spec(
+                    "spec-ext064", doc, called, "a global task exposed as a service needs an ioBinding"
+                )
+
+
+RULES.append(specification_rules_more)
