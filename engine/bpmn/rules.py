@@ -1462,6 +1462,25 @@ def _misc_event_rules(doc: XmlDocument, ids: dict) -> Iterator[Diagnostic]:
             yield _spec(
                 "spec-ext095", doc, ref.getparent(), "uses an event definition owned by a throw event"
             )
+    if _uses_flow_lists(root):
+        for start in root.iter(f"{BPMN}startEvent"):
+            if start.find(f"{BPMN}outgoing") is None and _kind(start.getparent()) in _LEVELS:
+                yield _spec("spec-ext101", doc, start, "the start event does not list its outgoing flow")
+        for end in root.iter(f"{BPMN}endEvent"):
+            if end.find(f"{BPMN}incoming") is None and _kind(end.getparent()) in _LEVELS:
+                yield _spec("spec-ext107", doc, end, "the end event does not list its incoming flow")
+    for catch in root.iter(f"{BPMN}intermediateCatchEvent"):
+        if not _defs_of(catch):
+            yield _spec("spec-ext148", doc, catch, "an intermediate catch event needs an event definition")
+    for assoc in root.iter(f"{BPMN}dataInputAssociation", f"{BPMN}dataOutputAssociation"):
+        for tag in ("assignment", "transformation"):
+            if assoc.find(f"{BPMN}{tag}") is not None:
+                yield error(
+                    "unsupported-construct",
+                    f"{_label(assoc)} uses a data {tag}, which motcua's engine (SpiffWorkflow 3.2) ignores; "
+                    "compute the value in a script task instead.",
+                    **_where(doc, assoc),
+                )
     for sub in root.iter(f"{BPMN}subProcess"):
         if sub.get("triggeredByEvent") != "true":
             continue
