@@ -68,20 +68,6 @@ def unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagn
             "they are not supported: connect the two points with a sequence flow instead.",
             **_where(doc, node),
         )
-    for sub in root.iter(f"{BPMN}subProcess"):
-        if sub.get("triggeredByEvent") != "true":
-            continue
-        for start in sub.findall(f"{BPMN}startEvent"):
-            for kind in ("errorEventDefinition", "escalationEventDefinition"):
-                if start.find(f"{BPMN}{kind}") is not None:
-                    what = "an error" if kind.startswith("error") else "an escalation"
-                    yield error(
-                        "unsupported-construct",
-                        f"{_label(start)} starts an event sub-process on {what}. SpiffWorkflow 3.2 fires "
-                        "such sub-processes when the instance starts, so they are not supported: use a "
-                        "boundary event on the activity that raises it.",
-                        **_where(doc, start),
-                    )
     for node in root.iter(f"{BPMN}compensateEventDefinition"):
         yield error(
             "unsupported-construct",
@@ -930,18 +916,6 @@ def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[
                     "unsupported-construct",
                     f"{_label(start)} starts an event sub-process on a condition; SpiffWorkflow 3.2 never "
                     "evaluates it, so it is not supported.",
-                    **_where(doc, start),
-                )
-    for sub in doc.root.iter(f"{BPMN}subProcess"):
-        if sub.get("triggeredByEvent") != "true":
-            continue
-        for start in sub.findall(f"{BPMN}startEvent"):
-            if start.find(f"{BPMN}signalEventDefinition") is not None:
-                yield error(
-                    "unsupported-construct",
-                    f"{_label(start)} starts an event sub-process on a signal; SpiffWorkflow 3.2 does not "
-                    "deliver a signal thrown inside the same instance to it reliably, so it is not "
-                    "supported: use a signal boundary event.",
                     **_where(doc, start),
                 )
     for node in doc.root.iter():

@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.event import EventManager
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException, WorkflowException
 from SpiffWorkflow.task import Task
@@ -148,6 +149,61 @@ class EngineLimitExceeded(WorkflowException):
 # --------------------------------------------------------------------------- the runtime
 
 
+class NestedEventSubprocessManager(EventManager):
+    """SpiffWorkflow's event manager, able to start event sub-processes of embedded sub-processes.
+
+    SpiffWorkflow 3.2 starts only the event sub-processes of the top-level process; one inside an
+    embedded sub-process never started, so the error, escalation or signal it waits for went uncaught.
+    This manager starts it in the (sub-)process whose scope the event reaches first, as BPMN says.
+    """
+
+    def catch(self, event, internal=True):
+        if event.target is not None:
+            if not any(
+                t.workflow == event.target and t.task_spec.event_definition.catches(t, event)
+                for t in self.tasks.values()
+            ):
+                started = _start_event_subprocess(self.workflow, event.target, event)
+                if started is not None:
+                    event.target = started
+        else:
+            for sub in list(self.workflow.subprocesses.values()):
+                if not sub.completed:
+                    _start_event_subprocess(self.workflow, sub, event)
+        return super().catch(event, internal)
+
+
+def _start_event_subprocess(top: BpmnWorkflow, scope, event):
+    """Start the event sub-process of ``scope`` (an embedded sub-process) that ``event`` triggers."""
+    if scope is top or getattr(scope, "completed", False):
+        return None
+    start = scope.spec.start
+    for name in getattr(start, "trigger_specs", None) or []:
+        sp_spec = top.subprocess_specs.get(name)
+        if sp_spec is None:
+            continue
+        if not any(ts.event_definition == event.event_definition for ts in sp_spec.bpmn_start_events):
+            continue
+        for existing in top.subprocesses.values():
+            if (
+                existing.spec.name == name
+                and existing.parent_workflow is scope
+                and not existing.completed
+                and any(t.has_state(TaskState.WAITING) for t in existing.get_tasks())
+            ):
+                return existing
+        child_id = start.trigger_wf(scope.task_tree, name)
+        return top.subprocesses.get(child_id)
+    return None
+
+
+def install_event_manager(workflow: BpmnWorkflow) -> BpmnWorkflow:
+    manager = NestedEventSubprocessManager(workflow)
+    manager.tasks = workflow.event_manager.tasks
+    workflow.event_manager = manager
+    return workflow
+
+
 def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
     yield from workflow.tasks.values()
     for sub in workflow.subprocesses.values():
@@ -170,6 +226,9 @@ def _ready_engine_tasks(workflow: BpmnWorkflow) -> list[Task]:
 def _update_subprocess_parents(workflow: BpmnWorkflow) -> None:
     for subprocess in sorted(workflow.get_active_subprocesses(), key=lambda sp: sp.depth, reverse=True):
         if subprocess.parent_task_id is not None:
+            # a scope an interrupting event sub-process finished has no End task left to mark it
+            # complete: it is complete when nothing in it is left to do
+            subprocess.is_completed()
             task = workflow.get_task_from_id(subprocess.parent_task_id)
             task.task_spec._update(task)
 
@@ -192,7 +251,23 @@ def engine_steps(workflow: BpmnWorkflow) -> None:
         caught = [t for t in ready if isinstance(t.task_spec, CatchingEvent)]
         task = (caught or ready)[0]
         task.run()
+        if getattr(task.task_spec, "interrupts_scope", False) and task.has_state(TaskState.COMPLETED):
+            _interrupt_scope(workflow, task)
     workflow.refresh_timers()
+
+
+def _interrupt_scope(top: BpmnWorkflow, start_task: Task) -> None:
+    """An interrupting event sub-process started: cancel everything else in its enclosing scope
+    (SpiffWorkflow 3.2 ignores ``isInterrupting`` and lets the interrupted work go on)."""
+    esp_workflow = start_task.workflow
+    parent_id = getattr(esp_workflow, "parent_task_id", None)
+    if parent_id is None:
+        return
+    esp_task = top.get_task_from_id(parent_id)
+    scope = esp_task.workflow
+    for child in list(scope.task_tree.children):
+        if child is not esp_task:
+            child.cancel()
 
 
 class ProcessRuntime:
@@ -218,12 +293,13 @@ class ProcessRuntime:
         return self.codec.dumps(workflow)
 
     def loads(self, state: str, model: ProcessModel) -> BpmnWorkflow:
-        return self.codec.loads(state, model, self.script_engine)
+        return install_event_manager(self.codec.loads(state, model, self.script_engine))
 
     # -- operations
 
     def start(self, model: ProcessModel, data: Mapping[str, Any], context: RunContext) -> RunOutcome:
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
+        install_event_manager(workflow)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
         with self._observe(workflow, model, context) as outcome:

@@ -14,10 +14,11 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from .diagnostics import Diagnostic, error, has_errors
 from .model import ProcessModel, describe_process
+from .parsing import MotcuaBpmnParser
 from .normalize import quote_bare_timer_literals, rewrite_equivalents
 from .rules import RULES, Rule, RuleContext, run_rules
 from .xml import DEFAULT_MAX_BYTES, NSMAP, UnsafeOrMalformedXml, XmlDocument, parse_xml
@@ -161,7 +162,7 @@ def choose_process(
 
 def parse_process(docs: Sequence[XmlDocument], process_id: str) -> ProcessModel:
     """Hand safe documents to SpiffWorkflow and describe the result; raises SpiffWorkflow's errors."""
-    parser = SpiffBpmnParser()  # the schema was checked above, with every error reported
+    parser = MotcuaBpmnParser()  # the schema was checked above, with every error reported
     for doc in docs:
         if doc.kind == "dmn":
             parser.add_dmn_xml(doc.root, filename=doc.filename)

@@ -151,3 +151,36 @@ def test_fuzzed_documents_get_diagnostics_never_an_exception(ops):
     assert result.ok or result.errors
     if result.ok:
         ProcessRuntime().start(result.process, {}, RunContext())
+
+
+ERROR_HANDLER = """<bpmn:startEvent id="start"/>
+<bpmn:userTask id="work"/>
+<bpmn:endEvent id="fail"><bpmn:{kind}EventDefinition id="thrown" {ref}="problem"/></bpmn:endEvent>
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="work"/>
+<bpmn:sequenceFlow id="f1" sourceRef="work" targetRef="fail"/>
+<bpmn:subProcess id="handler" triggeredByEvent="true">
+  <bpmn:startEvent id="caught"><bpmn:{kind}EventDefinition id="def1" {ref}="problem"/></bpmn:startEvent>
+  <bpmn:scriptTask id="handle"><bpmn:script>handled = True</bpmn:script></bpmn:scriptTask>
+  <bpmn:endEvent id="handled_end"/>
+  <bpmn:sequenceFlow id="f8" sourceRef="caught" targetRef="handle"/>
+  <bpmn:sequenceFlow id="f9" sourceRef="handle" targetRef="handled_end"/>
+</bpmn:subProcess>"""
+
+
+@pytest.mark.parametrize(
+    ("kind", "ref", "top"),
+    [
+        ("error", "errorRef", '<bpmn:error id="problem" errorCode="E1"/>'),
+        ("escalation", "escalationRef", '<bpmn:escalation id="problem" escalationCode="E1"/>'),
+    ],
+)
+def test_an_event_subprocess_waits_for_its_error_or_escalation(kind, ref, top):
+    result = validate([as_file(document(ERROR_HANDLER.format(kind=kind, ref=ref), top=top))])
+    assert result.ok, result.diagnostics
+    runtime = ProcessRuntime()
+    started = runtime.start(result.process, {}, RunContext())
+    ran = {e.bpmn_id for e in started.events if e.lifecycle == "complete"}
+    assert "handle" not in ran  # SpiffWorkflow 3.2 ran the handler at once
+    [task] = started.snapshot.human_tasks
+    done = runtime.complete_human_task(started.workflow, result.process, task.task_id, {}, RunContext())
+    assert "handle" in {e.bpmn_id for e in done.events if e.lifecycle == "complete"}
