@@ -289,6 +289,7 @@ def rewrite_equivalents(root: etree._Element) -> dict[str, int]:
     """Apply every structural rewrite; returns how many elements each one changed."""
     return {
         "camundaCondition": translate_camunda_conditions(root),
+        "globalTask": global_tasks_as_processes(root),
         "eventDefinitionRef": inline_event_definition_refs(root),
         "complexGateway": complex_gateways_as_inclusive(root),
         "signalEndEvent": signal_end_events(root),
@@ -341,4 +342,61 @@ def translate_camunda_conditions(root: etree._Element) -> int:
             if python is not None:
                 node.text = python
                 rewritten += 1
+    return rewritten
+
+
+_GLOBAL_TASKS = {
+    "globalScriptTask": "scriptTask",
+    "globalUserTask": "userTask",
+    "globalManualTask": "manualTask",
+    "globalTask": "task",
+    "globalBusinessRuleTask": "businessRuleTask",
+}
+
+
+def global_tasks_as_processes(root: etree._Element) -> int:
+    """A call activity may call a global task; SpiffWorkflow calls only processes. A called global task
+    without data mappings becomes a process of one task (start -> the task -> end), which is exactly
+    what calling it means."""
+    called = {c.get("calledElement") for c in root.iter(f"{BPMN}callActivity")}
+    rewritten = 0
+    for node in list(root):
+        kind = _local(node)
+        if kind not in _GLOBAL_TASKS or node.get("id") not in called:
+            continue
+        if any(_local(c) in ("ioSpecification", "ioBinding", "supportedInterfaceRef") for c in node):
+            continue  # data mappings motcua does not translate: refused by the rules
+        task_id = node.get("id")
+        process = etree.Element(f"{BPMN}process", id=task_id, isExecutable="true")
+        if node.get("name"):
+            process.set("name", node.get("name"))
+        start = _unique_id(root, f"{task_id}_start")
+        inner = _unique_id(root, f"{task_id}_task")
+        end = _unique_id(root, f"{task_id}_end")
+        f1, f2 = _unique_id(root, f"{task_id}_f1"), _unique_id(root, f"{task_id}_f2")
+        etree.SubElement(
+            etree.SubElement(process, f"{BPMN}startEvent", id=start), f"{BPMN}outgoing"
+        ).text = f1
+        task = etree.SubElement(process, f"{BPMN}{_GLOBAL_TASKS[kind]}", id=inner)
+        for attr in ("name", "scriptFormat", "implementation"):
+            if node.get(attr):
+                task.set(attr, node.get(attr))
+        children = [
+            c for c in node if isinstance(c.tag, str) and _local(c) not in ("resourceRole", "performer")
+        ]
+        head = [c for c in children if _local(c) in _HEAD_CHILDREN]
+        for child in head:
+            task.append(child)
+        etree.SubElement(task, f"{BPMN}incoming").text = f1
+        etree.SubElement(task, f"{BPMN}outgoing").text = f2
+        for child in children:
+            if child not in head:
+                task.append(child)
+        etree.SubElement(etree.SubElement(process, f"{BPMN}endEvent", id=end), f"{BPMN}incoming").text = f2
+        _flow(process, f1, start, inner)
+        _flow(process, f2, inner, end)
+        process.tail = node.tail
+        node.addprevious(process)
+        root.remove(node)
+        rewritten += 1
     return rewritten

@@ -10,6 +10,7 @@ interrupts (``isInterrupting``), which SpiffWorkflow ignores; the runtime acts o
 
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     CONDITIONAL_EVENT_XPATH,
     ERROR_EVENT_XPATH,
@@ -18,10 +19,9 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     SIGNAL_EVENT_XPATH,
     TIMER_EVENT_XPATH,
 )
-from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 
 _TRIGGERS = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH]
 

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util.event import EventManager
@@ -459,6 +460,11 @@ class ProcessRuntime:
             definition = getattr(spec, "event_definition", None)
             if not isinstance(spec, CatchingEvent) or not task.has_state(TaskState.WAITING | TaskState.READY):
                 continue
+            if isinstance(definition, MultipleEventDefinition):
+                # an event-based gateway (or a multiple event) waiting on a timer among other events
+                definition = next(
+                    (d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None
+                )
             if not isinstance(definition, TimerEventDefinition):
                 continue
             details = definition.details(task)

@@ -18,8 +18,8 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from .diagnostics import Diagnostic, error, has_errors
 from .model import ProcessModel, describe_process
-from .parsing import MotcuaBpmnParser
 from .normalize import quote_bare_timer_literals, rewrite_equivalents
+from .parsing import MotcuaBpmnParser
 from .rules import RULES, Rule, RuleContext, run_rules
 from .xml import DEFAULT_MAX_BYTES, NSMAP, UnsafeOrMalformedXml, XmlDocument, parse_xml
 
