@@ -19,9 +19,12 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     SIGNAL_EVENT_XPATH,
     TIMER_EVENT_XPATH,
 )
-from SpiffWorkflow.bpmn.specs.defaults import StartEvent
+from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser
+from SpiffWorkflow.bpmn.parser.util import first
+from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway, StartEvent
 from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.util.task import TaskState
 
 _TRIGGERS = [MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH, CONDITIONAL_EVENT_XPATH]
 
@@ -38,8 +41,58 @@ class EventSubprocessAwareStartEventParser(SpiffStartEventParser):
         return task
 
 
+class ComplexGateway(InclusiveGateway):
+    """A complex gateway. As a split it behaves as an inclusive gateway (each flow whose condition holds).
+    As a join with an ``activationCondition`` it fires once, for the token that makes the condition true
+    (``activationCount`` = tokens arrived since the last reset), consumes the other tokens, and resets
+    when every token that could still arrive has arrived (BPMN 2.0, section 10.6.5). SpiffWorkflow 3.2
+    has no complex gateway at all."""
+
+    def __init__(self, wf_spec, bpmn_id, activation_condition=None, **kwargs):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.activation_condition = activation_condition
+
+    def _update_hook(self, my_task):
+        if not self.activation_condition:
+            return super()._update_hook(my_task)
+        if my_task.parent is None or not my_task.parent.has_state(TaskState.COMPLETED):
+            return False
+        root = my_task.workflow.task_tree
+        key = f"complex_gateway:{self.name}"
+        state = dict(root._get_internal_data(key) or {"count": 0, "fired": False})
+        if not my_task._get_internal_data("complex_arrived"):
+            my_task._set_internal_data(complex_arrived=True)
+            state["count"] += 1
+        fire = False
+        if not state["fired"]:
+            fire = bool(
+                my_task.workflow.script_engine.evaluate(
+                    my_task, self.activation_condition, external_context={"activationCount": state["count"]}
+                )
+            )
+            state["fired"] = fire
+        if self._check_threshold_unstructured(my_task):
+            state = {"count": 0, "fired": False}  # every token of this round is in: reset
+        root._set_internal_data(**{key: state})
+        if fire:
+            my_task._inherit_data()
+            return True
+        my_task.cancel()  # the token is consumed
+        return False
+
+
+class ComplexGatewayParser(ConditionalGatewayParser):
+    def create_task(self):
+        node = first(self.xpath("./bpmn:activationCondition"))
+        condition = (node.text or "").strip() if node is not None else ""
+        return self.spec_class(
+            self.spec, self.bpmn_id, activation_condition=condition or None, **self.bpmn_attributes
+        )
+
+
 class MotcuaBpmnParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("startEvent"): (EventSubprocessAwareStartEventParser, StartEvent),
+        full_tag("complexGateway"): (ComplexGatewayParser, ComplexGateway),
     }

@@ -900,13 +900,6 @@ def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[
     """Constructs SpiffWorkflow 3.2 would run wrongly that the structural rewrites cannot express."""
     if doc.kind != "bpmn":
         return
-    for node in doc.root.iter(f"{BPMN}complexGateway"):
-        yield error(
-            "unsupported-construct",
-            f"{_label(node)} is a complex gateway with an activation condition; motcua's engine cannot "
-            "synchronise on a count of tokens, so it is not supported (an inclusive gateway waits for all).",
-            **_where(doc, node),
-        )
     for sub in doc.root.iter(f"{BPMN}subProcess"):
         if sub.get("triggeredByEvent") != "true":
             continue
