@@ -900,17 +900,6 @@ def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[
     """Constructs SpiffWorkflow 3.2 would run wrongly that the structural rewrites cannot express."""
     if doc.kind != "bpmn":
         return
-    for sub in doc.root.iter(f"{BPMN}subProcess"):
-        if sub.get("triggeredByEvent") != "true":
-            continue
-        for start in sub.findall(f"{BPMN}startEvent"):
-            if start.find(f"{BPMN}conditionalEventDefinition") is not None:
-                yield error(
-                    "unsupported-construct",
-                    f"{_label(start)} starts an event sub-process on a condition; SpiffWorkflow 3.2 never "
-                    "evaluates it, so it is not supported.",
-                    **_where(doc, start),
-                )
     for node in doc.root.iter():
         if isinstance(node.tag, str) and node.get("id") in ("Start", "End") and _kind(node) in _FLOW_NODES:
             yield error(

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
@@ -243,6 +244,7 @@ def engine_steps(workflow: BpmnWorkflow) -> None:
     start) always runs before any other work, and nothing runs that stopped being READY.
     """
     while True:
+        _arm_conditional_event_subprocesses(workflow)
         ready = _ready_engine_tasks(workflow)
         if not ready:
             _update_subprocess_parents(workflow)
@@ -255,6 +257,42 @@ def engine_steps(workflow: BpmnWorkflow) -> None:
         if getattr(task.task_spec, "interrupts_scope", False) and task.has_state(TaskState.COMPLETED):
             _interrupt_scope(workflow, task)
     workflow.refresh_timers()
+
+
+def _arm_conditional_event_subprocesses(top: BpmnWorkflow) -> None:
+    """Start event sub-processes whose start condition holds. SpiffWorkflow 3.2 starts event
+    sub-processes only when an event is thrown, and a condition throws nothing, so a conditional
+    event sub-process never started."""
+    for scope in [top, *top.get_active_subprocesses()]:
+        names = getattr(scope.spec.start, "trigger_specs", None) or []
+        for name in names:
+            sp_spec = top.subprocess_specs.get(name)
+            if sp_spec is None or not any(
+                isinstance(ts.event_definition, ConditionalEventDefinition)
+                for ts in sp_spec.bpmn_start_events
+            ):
+                continue
+            root = scope.task_tree
+            armed = root._get_internal_data("conditional_started") or []
+            if name in armed:
+                continue
+            latest = max(
+                (t for t in scope.tasks.values() if t.has_state(TaskState.COMPLETED)),
+                key=lambda t: t.last_state_change,
+                default=root,
+            )
+            for ts in sp_spec.bpmn_start_events:
+                definition = ts.event_definition
+                if not isinstance(definition, ConditionalEventDefinition):
+                    continue
+                try:
+                    holds = top.script_engine.evaluate(latest, definition.expression)
+                except Exception:  # noqa: BLE001 - a condition over data not there yet does not hold
+                    holds = False
+                if holds:
+                    root._set_internal_data(conditional_started=[*armed, name])
+                    scope.spec.start.trigger_wf(root, name)
+                    break
 
 
 def _interrupt_scope(top: BpmnWorkflow, start_task: Task) -> None:
