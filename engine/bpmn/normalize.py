@@ -156,16 +156,38 @@ def split_implicit_forks(root: etree._Element) -> int:
             if len(outgoing) < 2:
                 continue
             default = node.get("default")
-            if default and any(
-                f.find(f"{BPMN}conditionExpression") is None and f.get("id") != default for f in outgoing
-            ):
-                continue  # a default flow beside unconditional flows: refused by the rules
+            unconditional = [
+                f for f in outgoing if f.find(f"{BPMN}conditionExpression") is None and f.get("id") != default
+            ]
+            source_id = node_id
+            if default and unconditional:
+                # unconditional flows always get a token; the default flow only when no *condition* holds:
+                # a parallel split first, one of whose branches is the inclusive choice
+                fork_id = _unique_id(root, f"{node_id}_fork")
+                fork_link = _unique_id(root, f"{node_id}_to_fork")
+                fork = etree.Element(f"{BPMN}parallelGateway", id=fork_id, gatewayDirection="Diverging")
+                node.addnext(fork)
+                _flow(container, fork_link, node_id, fork_id)
+                for flow in unconditional:
+                    flow.set("sourceRef", fork_id)
+                outgoing = [f for f in outgoing if f not in unconditional]
+                old = node.findall(f"{BPMN}outgoing")
+                for o in old[1:]:
+                    node.remove(o)
+                if old:
+                    old[0].text = fork_link
+                node = fork
+                source_id = fork_id
+                if len(outgoing) < 2 and not unconditional:
+                    continue
             gateway_id = _unique_id(root, f"{node_id}_split")
             link_id = _unique_id(root, f"{node_id}_to_split")
             gateway = etree.Element(f"{BPMN}inclusiveGateway", id=gateway_id, gatewayDirection="Diverging")
             if default:
                 gateway.set("default", default)
-                del node.attrib["default"]
+                for owner in (node, container.find(f"{BPMN}*[@id='{node_id}']")):
+                    if owner is not None and owner.get("default"):
+                        del owner.attrib["default"]
             if _lists_flows(node):
                 etree.SubElement(gateway, f"{BPMN}incoming").text = link_id
             for flow in outgoing:
@@ -176,7 +198,7 @@ def split_implicit_forks(root: etree._Element) -> int:
                 if _lists_flows(node):
                     etree.SubElement(gateway, f"{BPMN}outgoing").text = flow.get("id")
             node.addnext(gateway)
-            _flow(container, link_id, node_id, gateway_id)
+            _flow(container, link_id, source_id, gateway_id)
             old = [o for o in node.findall(f"{BPMN}outgoing")]
             for o in old[1:]:
                 node.remove(o)

@@ -908,23 +908,6 @@ def more_unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[
                 "start and end steps; rename it.",
                 **_where(doc, node),
             )
-    for level in [n for n in doc.root.iter() if _kind(n) in _LEVELS]:
-        _, outgoing = _flows(level)
-        for node in level:
-            flows = outgoing.get(node.get("id"), [])
-            if not node.get("default") or _kind(node) not in _ACTIVITIES | _EVENTS:
-                continue
-            if any(
-                f.find(f"{BPMN}conditionExpression") is None and f.get("id") != node.get("default")
-                for f in flows
-            ):
-                yield error(
-                    "unsupported-construct",
-                    f"{_label(node)} has a default flow next to an unconditional flow; motcua cannot "
-                    "run this mix of an implicit parallel split and a default flow: put a parallel "
-                    "gateway first.",
-                    **_where(doc, node),
-                )
     for node in doc.root.iter(f"{BPMN}callActivity"):
         called = node.get("calledElement")
         if called and any(_kind(n).startswith("global") and n.get("id") == called for n in doc.root):
