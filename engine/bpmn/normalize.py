@@ -49,6 +49,8 @@ def quote_bare_timer_literals(root: etree._Element) -> int:
 # still name what the designer drew. Every rewrite keeps the document valid against the BPMN schema.
 
 BPMN = f"{{{NSMAP['bpmn']}}}"
+#: Marks an element a rewrite added (not drawn by the designer), so the structural rules skip it.
+GENERATED = "{https://motcua.vn/bpmn/rewrite}generated"
 _GATEWAYS = {
     "exclusiveGateway",
     "inclusiveGateway",
@@ -316,6 +318,7 @@ def rewrite_equivalents(root: etree._Element) -> dict[str, int]:
         "complexGateway": complex_gateways_as_inclusive(root),
         "signalEndEvent": signal_end_events(root),
         "linkEvent": link_events_as_flows(root),
+        "tokenQuantity": token_quantities(root),
         "implicitSplit": split_implicit_forks(root),
     }
 
@@ -422,3 +425,66 @@ def global_tasks_as_processes(root: etree._Element) -> int:
         root.remove(node)
         rewritten += 1
     return rewritten
+
+
+def token_quantities(root: etree._Element) -> int:
+    """``completionQuantity``/``startQuantity`` above 1 -> the standard constructs with the same token
+    semantics: an activity that emits N tokens gets N parallel copies of each outgoing flow, and an
+    activity that needs N tokens to start is preceded by a complex gateway that fires once N tokens have
+    arrived (``activationCount >= N``). SpiffWorkflow 3.2 ignores both attributes."""
+    rewritten = 0
+    for container in [n for n in root.iter() if _local(n) in _CONTAINERS]:
+        for node in list(container):
+            node_id = node.get("id")
+            if not node_id:
+                continue
+            quantity = _quantity(node.get("completionQuantity"))
+            if quantity > 1 and not node.get("default"):
+                for flow in list(_flows_by_source(container).get(node_id, [])):
+                    for copy_number in range(2, quantity + 1):
+                        clone = etree.fromstring(etree.tostring(flow))
+                        clone.set("id", _unique_id(root, f"{flow.get('id')}_token{copy_number}"))
+                        clone.tail = flow.tail
+                        flow.addnext(clone)
+                        _list_flow(node, "outgoing", clone.get("id"))
+                        target = container.find(f"{BPMN}*[@id='{flow.get('targetRef')}']")
+                        if target is not None:
+                            _list_flow(target, "incoming", clone.get("id"))
+                del node.attrib["completionQuantity"]
+                rewritten += 1
+            quantity = _quantity(node.get("startQuantity"))
+            if quantity > 1:
+                gateway_id = _unique_id(root, f"{node_id}_tokens")
+                link_id = _unique_id(root, f"{node_id}_tokens_in")
+                gateway = etree.Element(f"{BPMN}complexGateway", id=gateway_id, gatewayDirection="Converging")
+                gateway.set(GENERATED, "true")  # a token counter on one flow: no gateway a designer draws
+                condition = etree.SubElement(gateway, f"{BPMN}activationCondition")
+                condition.text = f"activationCount >= {quantity}"
+                for flow in container.findall(f"{BPMN}sequenceFlow"):
+                    if flow.get("targetRef") == node_id:
+                        flow.set("targetRef", gateway_id)
+                incoming = node.findall(f"{BPMN}incoming")
+                for old in incoming[1:]:
+                    node.remove(old)
+                if incoming:
+                    incoming[0].text = link_id
+                node.addprevious(gateway)
+                _flow(container, link_id, gateway_id, node_id)
+                del node.attrib["startQuantity"]
+                rewritten += 1
+    return rewritten
+
+
+def _quantity(value: str | None) -> int:
+    try:
+        return int(value) if value is not None else 1
+    except ValueError:
+        return 1
+
+
+def _list_flow(node: etree._Element, tag: str, flow_id: str) -> None:
+    existing = node.findall(f"{BPMN}{tag}")
+    if existing:
+        element = etree.Element(f"{BPMN}{tag}")
+        element.text = flow_id
+        existing[-1].addnext(element)

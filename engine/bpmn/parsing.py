@@ -71,13 +71,34 @@ class ComplexGateway(InclusiveGateway):
                 )
             )
             state["fired"] = fire
-        if self._check_threshold_unstructured(my_task):
+        if not self._more_tokens_may_arrive(my_task):
             state = {"count": 0, "fired": False}  # every token of this round is in: reset
         root._set_internal_data(**{key: state})
         if fire:
             my_task._inherit_data()
             return True
         my_task.cancel()  # the token is consumed
+        return False
+
+    def _more_tokens_may_arrive(self, my_task) -> bool:
+        pending = TaskState.FUTURE | TaskState.WAITING | TaskState.READY | TaskState.STARTED
+        for task in my_task.workflow.tasks.values():
+            if task.task_spec is self or not task.has_state(pending):
+                continue
+            if self._reaches(task.task_spec):
+                return True
+        return False
+
+    def _reaches(self, spec) -> bool:
+        seen, todo = set(), [spec]
+        while todo:
+            current = todo.pop()
+            if current is self:
+                return True
+            if current.name in seen:
+                continue
+            seen.add(current.name)
+            todo.extend(current.outputs)
         return False
 
 

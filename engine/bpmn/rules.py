@@ -18,7 +18,7 @@ from engine.roles import Stage, role_for_lane
 
 from . import sandbox
 from .diagnostics import Diagnostic, error, warning
-from .normalize import TIMER_ELEMENTS
+from .normalize import GENERATED, TIMER_ELEMENTS
 from .xml import NSMAP, XmlDocument, enclosing_id
 
 BPMN = f"{{{NSMAP['bpmn']}}}"
@@ -626,7 +626,7 @@ def _level_rules(doc: XmlDocument, level: etree._Element, ids: dict) -> Iterator
                 yield _spec(
                     "spec-ext117", doc, node, "a link event must not be both target and source of flows"
                 )
-        if kind in _GATEWAY_TAGS:
+        if kind in _GATEWAY_TAGS and node.get(GENERATED) is None:
             direction = node.get("gatewayDirection", "Unspecified")
             if len(ins) <= 1 and len(outs) <= 1:
                 yield _spec(
@@ -926,6 +926,7 @@ _KNOWN_NAMESPACES = {
     "http://www.omg.org/spec/DD/20100524/DI",
     "http://www.w3.org/2001/XMLSchema-instance",
     "http://www.w3.org/XML/1998/namespace",
+    GENERATED[1:].split("}")[0],
 }
 
 
