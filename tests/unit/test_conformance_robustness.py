@@ -184,3 +184,104 @@ def test_an_event_subprocess_waits_for_its_error_or_escalation(kind, ref, top):
     [task] = started.snapshot.human_tasks
     done = runtime.complete_human_task(started.workflow, result.process, task.task_id, {}, RunContext())
     assert "handle" in {e.bpmn_id for e in done.events if e.lifecycle == "complete"}
+
+
+def _run(body: str, data: dict | None = None, top: str = ""):
+    result = validate([as_file(document(body, top=top))])
+    assert result.ok, result.diagnostics
+    outcome = ProcessRuntime().start(result.process, data or {}, RunContext())
+    completed = [e.bpmn_id for e in outcome.events if e.lifecycle == "complete"]
+    return outcome, completed
+
+
+DISCRIMINATOR = """<bpmn:startEvent id="start"/>
+<bpmn:parallelGateway id="fork"/>
+<bpmn:scriptTask id="fast"><bpmn:script>a = 1</bpmn:script></bpmn:scriptTask>
+<bpmn:userTask id="slow"/>
+<bpmn:complexGateway id="first"><bpmn:activationCondition>activationCount &gt;= 1</bpmn:activationCondition>
+</bpmn:complexGateway>
+<bpmn:scriptTask id="after"><bpmn:script>b = 1</bpmn:script></bpmn:scriptTask>
+<bpmn:endEvent id="end"/>
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="fork"/>
+<bpmn:sequenceFlow id="f1" sourceRef="fork" targetRef="fast"/>
+<bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="slow"/>
+<bpmn:sequenceFlow id="f3" sourceRef="fast" targetRef="first"/>
+<bpmn:sequenceFlow id="f4" sourceRef="slow" targetRef="first"/>
+<bpmn:sequenceFlow id="f5" sourceRef="first" targetRef="after"/>
+<bpmn:sequenceFlow id="f6" sourceRef="after" targetRef="end"/>"""
+
+
+def test_a_complex_gateway_discriminator_fires_on_the_first_token_only_once():
+    result = validate([as_file(document(DISCRIMINATOR))])
+    assert result.ok, result.diagnostics
+    runtime = ProcessRuntime()
+    started = runtime.start(result.process, {}, RunContext())
+    assert "after" in [e.bpmn_id for e in started.events if e.lifecycle == "complete"]  # before `slow`
+    [slow] = started.snapshot.human_tasks
+    done = runtime.complete_human_task(started.workflow, result.process, slow.task_id, {}, RunContext())
+    assert "after" not in [e.bpmn_id for e in done.events if e.lifecycle == "complete"]  # consumed
+    assert done.snapshot.completed
+
+
+def test_token_quantities_emit_and_wait_for_several_tokens():
+    body = """<bpmn:startEvent id="start"/>
+<bpmn:scriptTask id="send" completionQuantity="2"><bpmn:script>n = 0</bpmn:script></bpmn:scriptTask>
+<bpmn:scriptTask id="forward"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>
+<bpmn:scriptTask id="receive" startQuantity="2"><bpmn:script>y = 1</bpmn:script></bpmn:scriptTask>
+<bpmn:endEvent id="end"/>
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="send"/>
+<bpmn:sequenceFlow id="f1" sourceRef="send" targetRef="forward"/>
+<bpmn:sequenceFlow id="f2" sourceRef="forward" targetRef="receive"/>
+<bpmn:sequenceFlow id="f3" sourceRef="receive" targetRef="end"/>"""
+    _, completed = _run(body)
+    assert completed.count("forward") == 2
+    assert completed.count("receive") == 1
+
+
+def test_a_conditional_event_subprocess_interrupts_when_its_condition_holds():
+    body = """<bpmn:startEvent id="start"/>
+<bpmn:userTask id="work"/>
+<bpmn:endEvent id="end"/>
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="work"/>
+<bpmn:sequenceFlow id="f1" sourceRef="work" targetRef="end"/>
+<bpmn:subProcess id="urgent" triggeredByEvent="true">
+  <bpmn:startEvent id="when"><bpmn:conditionalEventDefinition id="c1">
+    <bpmn:condition xsi:type="bpmn:tFormalExpression">amount &gt; 100</bpmn:condition>
+  </bpmn:conditionalEventDefinition></bpmn:startEvent>
+  <bpmn:scriptTask id="escalate"><bpmn:script>escalated = True</bpmn:script></bpmn:scriptTask>
+  <bpmn:endEvent id="done"/>
+  <bpmn:sequenceFlow id="f8" sourceRef="when" targetRef="escalate"/>
+  <bpmn:sequenceFlow id="f9" sourceRef="escalate" targetRef="done"/>
+</bpmn:subProcess>"""
+    small, completed = _run(body, {"amount": 10})
+    assert "escalate" not in completed and len(small.snapshot.human_tasks) == 1
+    big, completed = _run(body, {"amount": 500})
+    assert "escalate" in completed
+    assert big.snapshot.human_tasks == [] and big.snapshot.completed  # the user task was interrupted
+
+
+def test_an_event_based_gateway_timer_is_listed_so_the_sweeper_fires_it():
+    body = """<bpmn:startEvent id="start"/>
+<bpmn:eventBasedGateway id="wait"/>
+<bpmn:intermediateCatchEvent id="late"><bpmn:timerEventDefinition id="t1">
+  <bpmn:timeDuration>PT2H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+<bpmn:intermediateCatchEvent id="news"><bpmn:signalEventDefinition id="s1" signalRef="sig"/>
+</bpmn:intermediateCatchEvent>
+<bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="wait"/>
+<bpmn:sequenceFlow id="f1" sourceRef="wait" targetRef="late"/>
+<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="news"/>
+<bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="e1"/>
+<bpmn:sequenceFlow id="f4" sourceRef="news" targetRef="e2"/>"""
+    outcome, _ = _run(body, top='<bpmn:signal id="sig" name="news"/>')
+    assert len(outcome.snapshot.timers) == 1
+
+
+def test_the_runner_uses_the_deployment_path():
+    """What deployment stores is parsed again for execution through SpecCache: the same rewrites."""
+    from engine.deployment import SpecCache
+
+    result = validate([as_file(document(DISCRIMINATOR))])
+    model = SpecCache().parse("p", [as_file(document(DISCRIMINATOR))])
+    assert sorted(model.spec.task_specs) == sorted(result.process.spec.task_specs)
+    assert type(model.spec.task_specs["first"]).__name__ == "ComplexGateway"
