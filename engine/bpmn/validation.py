@@ -116,7 +116,17 @@ def load_documents(
             continue
         if doc.kind == "bpmn":
             quote_bare_timer_literals(doc.root)
-            rewrite_equivalents(doc.root)
+            try:
+                rewrite_equivalents(doc.root)
+            except Exception as exc:  # a foreign file may be shaped in ways no rewrite expects
+                diagnostics.append(
+                    error(
+                        "bpmn-unreadable",
+                        f"The model could not be prepared: {type(exc).__name__}: {exc}",
+                        file=source.filename,
+                    )
+                )
+                continue
         docs.append(doc)
     return docs, diagnostics
 
@@ -193,7 +203,16 @@ def validate(
     for doc in docs:
         diagnostics.extend(_schema_errors(doc))
     for doc in docs:
-        diagnostics.extend(run_rules(doc, context, rules))
+        try:
+            diagnostics.extend(run_rules(doc, context, rules))
+        except Exception as exc:  # report, never crash on a foreign file
+            diagnostics.append(
+                error(
+                    "bpmn-unreadable",
+                    f"The model could not be checked: {type(exc).__name__}: {exc}",
+                    file=doc.filename,
+                )
+            )
     chosen, problems = choose_process(docs, process_id)
     diagnostics.extend(problems)
     if has_errors(diagnostics) or chosen is None:
