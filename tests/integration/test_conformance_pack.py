@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -50,6 +51,17 @@ def test_constraint_models_are_refused_naming_the_rule(report):
     assert len(report.constraints) == 301
     assert report.refused_constraints >= 286  # 95 %
     assert report.named_constraints >= 241  # 80 %
+
+
+def test_the_command_reports_json_with_each_constraint_and_its_rule():
+    result = CliRunner().invoke(
+        main, ["conformance", str(PACK), "--json", "--only", "EXT096", "--only", "REF"]
+    )
+    report = json.loads(result.output)
+    assert report["constraints"] == {"files": 18, "refused": 18, "named_rule": 18}
+    assert {"spec-ext096"} <= set(report["constraint_results"][0]["codes"]) | {
+        c for r in report["constraint_results"] for c in r["codes"]
+    }
 
 
 def test_the_command_prints_each_case_and_the_totals_last(tmp_path):
