@@ -64,9 +64,9 @@ def unsupported_constructs(doc: XmlDocument, ctx: RuleContext) -> Iterator[Diagn
     for node in root.iter(f"{BPMN}linkEventDefinition"):
         yield error(
             "unsupported-construct",
-            f"{_label(node)} is a link event without exactly one partner of the same name on the same process "
-            "level. motcua runs a throw/catch pair of link events as a sequence flow; a lone link event would "
-            "stall, so it is not supported: give it its partner or draw a sequence flow.",
+            f"{_label(node)} is a link event without exactly one partner of the same name on the same "
+            "process level. motcua runs a throw/catch pair of link events as a sequence flow; a lone link "
+            "event would stall, so it is not supported: give it its partner or draw a sequence flow.",
             **_where(doc, node),
         )
     for node in root.iter(f"{BPMN}compensateEventDefinition"):
