@@ -44,14 +44,6 @@ MAX_ROUNDS = 200
 EPOCH = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
-class BpmnError(Exception):
-    """What a script raises to throw a BPMN error (betsy's ``THROW_ERROR``)."""
-
-    def __init__(self, code: str = "") -> None:
-        super().__init__(code)
-        self.code = code
-
-
 # --------------------------------------------------------------------------- results
 
 
@@ -162,7 +154,6 @@ class _Harness:
         self.policy = TracingPolicy(
             host_functions={
                 **SandboxPolicy().host_functions,
-                "BpmnError": BpmnError,
                 "wait_seconds": self.wait_seconds,
                 "now_ms": self.now_ms,
             }
@@ -178,7 +169,7 @@ class _Harness:
 
 def rule_context() -> RuleContext:
     """The rules as deployment applies them, knowing the three host functions the pack's scripts call."""
-    names = frozenset(SandboxPolicy().allowed_names | {"BpmnError", "wait_seconds", "now_ms"})
+    names = frozenset(SandboxPolicy().allowed_names | {"wait_seconds", "now_ms"})
     return RuleContext(allowed_names=names)
 
 

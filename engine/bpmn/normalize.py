@@ -312,6 +312,7 @@ def link_events_as_flows(root: etree._Element) -> int:
 def rewrite_equivalents(root: etree._Element) -> dict[str, int]:
     """Apply every structural rewrite; returns how many elements each one changed."""
     return {
+        "reservedId": rename_reserved_ids(root),
         "camundaCondition": translate_camunda_conditions(root),
         "globalTask": global_tasks_as_processes(root),
         "eventDefinitionRef": inline_event_definition_refs(root),
@@ -488,3 +489,33 @@ def _list_flow(node: etree._Element, tag: str, flow_id: str) -> None:
         element = etree.Element(f"{BPMN}{tag}")
         element.text = flow_id
         existing[-1].addnext(element)
+
+
+_RESERVED_IDS = ("Start", "End")  # SpiffWorkflow names its own start and end steps so
+
+
+def rename_reserved_ids(root: etree._Element) -> int:
+    """A flow node with the id ``Start`` or ``End`` collides with SpiffWorkflow's own start and end
+    steps ("No output task connected"); it is renamed (``Start_node``), with every reference to it."""
+    rewritten = 0
+    for node in list(root.iter()):
+        if not isinstance(node.tag, str) or node.get("id") not in _RESERVED_IDS:
+            continue
+        if etree.QName(node).namespace != NSMAP["bpmn"] or _local(node) in ("process", "definitions"):
+            continue
+        old = node.get("id")
+        new = _unique_id(root, f"{old}_node")
+        node.set("id", new)
+        for other in root.iter():
+            if not isinstance(other.tag, str):
+                continue
+            for attr in ("sourceRef", "targetRef", "attachedToRef", "bpmnElement", "activityRef"):
+                if other.get(attr) == old:
+                    other.set(attr, new)
+            if (
+                _local(other) in ("flowNodeRef", "sourceRef", "targetRef")
+                and (other.text or "").strip() == old
+            ):
+                other.text = new
+        rewritten += 1
+    return rewritten

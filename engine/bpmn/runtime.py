@@ -7,6 +7,7 @@ errors. The service layer turns these into the projection tables in the same tra
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -22,9 +23,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEv
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.bpmn.util.event import EventManager
+from SpiffWorkflow.bpmn.util.event import BpmnEvent, EventManager
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
@@ -33,7 +35,7 @@ from engine.jsondata import json_default
 
 from .model import HumanTaskSpec, ProcessModel
 from .operators import OperatorError, OperatorRegistry, RunContext, current_run, default_operators
-from .sandbox import SandboxPolicy
+from .sandbox import BpmnError, SandboxPolicy
 from .serializer import StateCodec
 from .timeclock import run_clock
 
@@ -63,6 +65,16 @@ class MotcuaScriptEngine(PythonScriptEngine):
         super().__init__(environment=SandboxedEnvironment(policy))
         self.operators = operators
 
+    def execute(self, task, script, external_context=None):
+        try:
+            return self.environment.execute(script, task.data, external_context or {})
+        except BpmnError as err:
+            if _throw_error(task, err.code):
+                return None  # interrupted: the event that caught the error takes over
+            raise self.create_task_exec_exception(task, script, err) from err
+        except Exception as err:
+            raise self.create_task_exec_exception(task, script, err) from err
+
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
         try:
@@ -77,6 +89,18 @@ class MotcuaScriptEngine(PythonScriptEngine):
             raise OperatorError(
                 f"operator '{operation_name}' returned data that cannot be stored: {exc}"
             ) from exc
+
+
+def _throw_error(task: Task, code: str) -> bool:
+    """Throw a BPMN error from ``task``; whether a boundary event or event sub-process caught it."""
+    definition = ErrorEventDefinition(code, code=code)
+    top = task.workflow.top_workflow
+    before = len(top.bpmn_events)
+    top.catch(BpmnEvent(definition, payload=copy.deepcopy(task.data), target=task.workflow))
+    if len(top.bpmn_events) > before and top.bpmn_events[-1].event_definition is definition:
+        top.bpmn_events.pop()  # nothing caught it: the task fails instead
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- outcomes

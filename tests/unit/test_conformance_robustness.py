@@ -331,3 +331,33 @@ def test_fuzzed_documents_get_diagnostics_never_an_exception(seed, ops):
     )
     if result.ok:
         ProcessRuntime().start(result.process, {"x": 2, "amount": 1, "approved": True}, RunContext())
+
+
+RAISING = """<bpmn:startEvent id="Start"/>
+<bpmn:scriptTask id="check"><bpmn:script>if not documents:
+    raise BpmnError("DOCS_MISSING")</bpmn:script></bpmn:scriptTask>
+<bpmn:boundaryEvent id="missing" attachedToRef="check">
+  <bpmn:errorEventDefinition id="e1" errorRef="docs_missing"/></bpmn:boundaryEvent>
+<bpmn:scriptTask id="ask"><bpmn:script>asked = True</bpmn:script></bpmn:scriptTask>
+<bpmn:scriptTask id="accept"><bpmn:script>accepted = True</bpmn:script></bpmn:scriptTask>
+<bpmn:endEvent id="e_ok"/><bpmn:endEvent id="e_ask"/>
+<bpmn:sequenceFlow id="f0" sourceRef="Start" targetRef="check"/>
+<bpmn:sequenceFlow id="f1" sourceRef="check" targetRef="accept"/>
+<bpmn:sequenceFlow id="f2" sourceRef="missing" targetRef="ask"/>
+<bpmn:sequenceFlow id="f3" sourceRef="accept" targetRef="e_ok"/>
+<bpmn:sequenceFlow id="f4" sourceRef="ask" targetRef="e_ask"/>"""
+
+
+@pytest.mark.parametrize(("code", "caught"), [("DOCS_MISSING", True), ("OTHER", False)])
+def test_a_script_raises_a_bpmn_error_that_a_boundary_event_catches(code, caught):
+    top = f'<bpmn:error id="docs_missing" errorCode="{code}"/>'
+    result = validate([as_file(document(RAISING, top=top))])  # the start event's id "Start" is renamed
+    assert result.ok, result.diagnostics
+    outcome = ProcessRuntime().start(result.process, {"documents": []}, RunContext())
+    completed = [e.bpmn_id for e in outcome.events if e.lifecycle == "complete"]
+    if caught:
+        assert "ask" in completed and "accept" not in completed and outcome.failure is None
+    else:
+        assert outcome.failure is not None and "DOCS_MISSING" in outcome.failure.message
+    fine = ProcessRuntime().start(result.process, {"documents": ["cccd"]}, RunContext())
+    assert "accept" in [e.bpmn_id for e in fine.events if e.lifecycle == "complete"]
