@@ -313,6 +313,7 @@ def rewrite_equivalents(root: etree._Element) -> dict[str, int]:
     """Apply every structural rewrite; returns how many elements each one changed."""
     return {
         "reservedId": rename_reserved_ids(root),
+        "instantiatingReceiveTask": instantiating_receive_tasks(root),
         "camundaCondition": translate_camunda_conditions(root),
         "globalTask": global_tasks_as_processes(root),
         "eventDefinitionRef": inline_event_definition_refs(root),
@@ -517,5 +518,36 @@ def rename_reserved_ids(root: etree._Element) -> int:
                 and (other.text or "").strip() == old
             ):
                 other.text = new
+        rewritten += 1
+    return rewritten
+
+
+def instantiating_receive_tasks(root: etree._Element) -> int:
+    """A receive task with ``instantiate="true"`` and no incoming flow starts its process when the message
+    arrives: exactly a message start event, which it becomes (SpiffWorkflow cannot start a process at a
+    receive task). One with incoming flows breaks EXT.049 and is left for the rules to refuse."""
+    rewritten = 0
+    for node in list(root.iter(f"{BPMN}receiveTask")):
+        container = node.getparent()
+        if node.get("instantiate") != "true" or container is None or node.get("messageRef") is None:
+            continue
+        if any(f.get("targetRef") == node.get("id") for f in container.findall(f"{BPMN}sequenceFlow")):
+            continue
+        start = etree.Element(f"{BPMN}startEvent", id=node.get("id"))
+        start.set(GENERATED, "true")
+        if node.get("name"):
+            start.set("name", node.get("name"))
+        for child in list(node):
+            if _local(child) in ("documentation", "extensionElements", "outgoing"):
+                start.append(child)
+        etree.SubElement(
+            start,
+            f"{BPMN}messageEventDefinition",
+            id=_unique_id(root, f"{node.get('id')}_message"),
+            messageRef=node.get("messageRef"),
+        )
+        start.tail = node.tail
+        node.addprevious(start)
+        container.remove(node)
         rewritten += 1
     return rewritten

@@ -406,7 +406,7 @@ def _level_rules(doc: XmlDocument, level: etree._Element, ids: dict) -> Iterator
         and not any(_kind(n) == "receiveTask" and n.get("instantiate") == "true" for n in nodes)
     ):
         yield _spec("spec-ext097", doc, level, "a level with an end event must have a start event")
-    if starts and not ends:
+    if any(s.get(GENERATED) is None for s in starts) and not ends:
         yield _spec("spec-ext105", doc, level, "a level with a start event must have an end event")
 
 
