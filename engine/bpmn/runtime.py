@@ -19,6 +19,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -66,8 +67,16 @@ class MotcuaScriptEngine(PythonScriptEngine):
         self.operators = operators
 
     def execute(self, task, script, external_context=None):
+        timers = _interrupting_timers(task)
+        before = copy.deepcopy(task.data) if timers else None
         try:
-            return self.environment.execute(script, task.data, external_context or {})
+            result = self.environment.execute(script, task.data, external_context or {})
+            if timers and _any_fired(timers):
+                # an interrupting timer fell due while the script ran: the activity was interrupted at
+                # that moment, so what the script did is discarded and the timer's path takes over
+                task.data = before
+                return None
+            return result
         except BpmnError as err:
             if _throw_error(task, err.code):
                 return None  # interrupted: the event that caught the error takes over
@@ -89,6 +98,33 @@ class MotcuaScriptEngine(PythonScriptEngine):
             raise OperatorError(
                 f"operator '{operation_name}' returned data that cannot be stored: {exc}"
             ) from exc
+
+
+def _interrupting_timers(task: Task) -> list[Task]:
+    """Waiting interrupting timer boundary events on ``task`` or on an activity that encloses it."""
+    found: list[Task] = []
+    current: Task | None = task
+    while current is not None:
+        parent = current.parent
+        if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
+            for sibling in parent.children:
+                spec = sibling.task_spec
+                if (
+                    sibling is not current
+                    and sibling.has_state(TaskState.WAITING)
+                    and getattr(spec, "cancel_activity", False)
+                    and isinstance(getattr(spec, "event_definition", None), TimerEventDefinition)
+                ):
+                    found.append(sibling)
+        parent_id = getattr(current.workflow, "parent_task_id", None)
+        current = current.workflow.top_workflow.get_task_from_id(parent_id) if parent_id else None
+    return found
+
+
+def _any_fired(timers: list[Task]) -> bool:
+    for timer in timers:
+        timer.task_spec._update(timer)
+    return any(t.has_state(TaskState.READY) for t in timers)
 
 
 def _throw_error(task: Task, code: str) -> bool:

@@ -361,3 +361,33 @@ def test_a_script_raises_a_bpmn_error_that_a_boundary_event_catches(code, caught
         assert outcome.failure is not None and "DOCS_MISSING" in outcome.failure.message
     fine = ProcessRuntime().start(result.process, {"documents": ["cccd"]}, RunContext())
     assert "accept" in [e.bpmn_id for e in fine.events if e.lifecycle == "complete"]
+
+
+def test_an_interrupting_timer_that_falls_due_during_a_script_discards_its_effect():
+    from datetime import UTC, datetime, timedelta
+
+    from engine.bpmn.sandbox import SandboxPolicy
+    from engine.clock import ManualClock
+
+    clock = ManualClock(datetime(2030, 1, 1, tzinfo=UTC))
+    policy = SandboxPolicy().with_functions(slow=lambda seconds: clock.advance(timedelta(seconds=seconds)))
+    body = """<bpmn:startEvent id="start"/>
+<bpmn:scriptTask id="lookup"><bpmn:script>slow(seconds)
+found = True</bpmn:script></bpmn:scriptTask>
+<bpmn:boundaryEvent id="timeout" attachedToRef="lookup"><bpmn:timerEventDefinition id="t1">
+  <bpmn:timeDuration>PT5S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:endEvent id="ok"/><bpmn:endEvent id="late"/>
+<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="lookup"/>
+<bpmn:sequenceFlow id="f1" sourceRef="lookup" targetRef="ok"/>
+<bpmn:sequenceFlow id="f2" sourceRef="timeout" targetRef="late"/>"""
+    from engine.bpmn.rules import RuleContext
+
+    result = validate([as_file(document(body))], context=RuleContext(allowed_names=policy.allowed_names))
+    assert result.ok, result.diagnostics
+    runtime = ProcessRuntime(policy=policy, clock=clock.now)
+    quick = runtime.start(result.process, {"seconds": 1}, RunContext())
+    assert "ok" in [e.bpmn_id for e in quick.events if e.lifecycle == "complete"]
+    slow = runtime.start(result.process, {"seconds": 10}, RunContext())
+    completed = [e.bpmn_id for e in slow.events if e.lifecycle == "complete"]
+    assert "late" in completed and "ok" not in completed
+    assert "found" not in slow.workflow.data
