@@ -159,6 +159,17 @@ class _Harness:
             }
         )
         self.runtime = ProcessRuntime(policy=self.policy, clock=self.clock.now)
+        engine = self.runtime.script_engine
+        run_script = engine.execute
+
+        def execute(task, script, external_context=None):
+            recorded = len(self.policy.recorded)
+            result = run_script(task, script, external_context)
+            if result is None:  # the activity was interrupted while the script ran: its effect is void
+                del self.policy.recorded[recorded:]
+            return result
+
+        engine.execute = execute
 
     def wait_seconds(self, seconds: float) -> None:
         self.clock.advance(timedelta(seconds=float(seconds)))
