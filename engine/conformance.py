@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
 from .bpmn.diagnostics import Diagnostic
 from .bpmn.model import ProcessModel
@@ -31,7 +32,7 @@ from .bpmn.rules import RuleContext
 from .bpmn.runtime import ProcessRuntime, RunOutcome
 from .bpmn.sandbox import SandboxPolicy
 from .bpmn.validation import SourceFile, validate
-from .bpmn.xml import NSMAP
+from .bpmn.xml import NSMAP, UnsafeOrMalformedXml, parse_xml
 from .clock import ManualClock
 
 #: Betsy reads its log this long after the start when a test case gives no delay.
@@ -41,14 +42,6 @@ ONCE_MARKERS = ("MARKER_exists", "DATA_correct")
 #: Rounds of "complete open tasks, deliver events, fire due timers" before a run counts as stuck.
 MAX_ROUNDS = 200
 EPOCH = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
-
-
-class BpmnError(Exception):
-    """What a script raises to throw a BPMN error (betsy's ``THROW_ERROR``)."""
-
-    def __init__(self, code: str = "") -> None:
-        super().__init__(code)
-        self.code = code
 
 
 # --------------------------------------------------------------------------- results
@@ -161,12 +154,22 @@ class _Harness:
         self.policy = TracingPolicy(
             host_functions={
                 **SandboxPolicy().host_functions,
-                "BpmnError": BpmnError,
                 "wait_seconds": self.wait_seconds,
                 "now_ms": self.now_ms,
             }
         )
         self.runtime = ProcessRuntime(policy=self.policy, clock=self.clock.now)
+        engine = self.runtime.script_engine
+        run_script = engine.execute
+
+        def execute(task, script, external_context=None):
+            recorded = len(self.policy.recorded)
+            result = run_script(task, script, external_context)
+            if result is None:  # the activity was interrupted while the script ran: its effect is void
+                del self.policy.recorded[recorded:]
+            return result
+
+        engine.execute = execute
 
     def wait_seconds(self, seconds: float) -> None:
         self.clock.advance(timedelta(seconds=float(seconds)))
@@ -177,7 +180,7 @@ class _Harness:
 
 def rule_context() -> RuleContext:
     """The rules as deployment applies them, knowing the three host functions the pack's scripts call."""
-    names = frozenset(SandboxPolicy().allowed_names | {"BpmnError", "wait_seconds", "now_ms"})
+    names = frozenset(SandboxPolicy().allowed_names | {"wait_seconds", "now_ms"})
     return RuleContext(allowed_names=names)
 
 
@@ -191,12 +194,10 @@ class _Instance:
     outcome: RunOutcome
 
 
-def _executable_processes(content: bytes) -> list[str]:
-    from lxml import etree
-
+def _executable_processes(content: bytes, filename: str) -> list[str]:
     try:
-        root = etree.fromstring(content)
-    except etree.XMLSyntaxError:
+        root = parse_xml(content, filename).root
+    except UnsafeOrMalformedXml:
         return []
     return [
         p.get("id")
@@ -213,7 +214,7 @@ def deploy_model(path: Path, process_id: str) -> tuple[dict[str, ProcessModel], 
     if not result.ok:
         return {}, result.diagnostics
     models = {process_id: result.process}
-    for other in _executable_processes(content):
+    for other in _executable_processes(content, path.name):
         if other == process_id:
             continue
         extra = validate([source], process_id=other, context=rule_context())
@@ -367,12 +368,7 @@ def _route_events(
         for process_id, model in models.items():
             if process_id == instance.process_id or process_id == main.process_id:
                 continue
-            if any(
-                getattr(s, "event_definition", None) == definition for s in model.spec.task_specs.values()
-            ) and any(
-                getattr(ts, "event_definition", None) == definition
-                for ts in getattr(model.spec, "bpmn_start_events", []) or _start_events(model)
-            ):
+            if any(start.event_definition == definition for start in _start_events(model)):
                 new = start(process_id, {})
                 if new.outcome.workflow.event_manager.catch(event, internal=False):
                     new.outcome = runtime.fire_timers(new.outcome.workflow, new.model, RunContext())
@@ -382,8 +378,6 @@ def _route_events(
 
 
 def _start_events(model: ProcessModel) -> list:
-    from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-
     return [s for s in model.spec.task_specs.values() if isinstance(s, StartEvent)]
 
 
@@ -416,16 +410,11 @@ def run_feature_model(pack: Path, entry: Mapping[str, Any]) -> list[CaseResult]:
 
 # --------------------------------------------------------------------------- constraint models
 
-#: Diagnostic codes that name no rule of the specification: a side effect of a fragment being refused.
-SIDE_EFFECT_CODES = frozenset(
-    {"process-missing", "process-not-executable", "process-unknown", "process-ambiguous", "bpmn-unreadable"}
-)
-
 
 def run_constraint(pack: Path, entry: Mapping[str, Any]) -> ConstraintResult:
     path = pack / "constraints" / entry["file"]
     result = validate([SourceFile(path.name, path.read_bytes())], context=rule_context())
-    errors = [d for d in result.errors]
+    errors = result.errors
     wanted = entry["constraint_id"]
     codes = sorted({d.code for d in errors})
     named = [d for d in errors if _names_constraint(d, wanted)]

@@ -49,6 +49,8 @@ def quote_bare_timer_literals(root: etree._Element) -> int:
 # still name what the designer drew. Every rewrite keeps the document valid against the BPMN schema.
 
 BPMN = f"{{{NSMAP['bpmn']}}}"
+#: Marks an element a rewrite added (not drawn by the designer), so the structural rules skip it.
+GENERATED = "{https://motcua.vn/bpmn/rewrite}generated"
 _GATEWAYS = {
     "exclusiveGateway",
     "inclusiveGateway",
@@ -74,8 +76,16 @@ def _unique_id(root: etree._Element, wanted: str) -> str:
     return candidate
 
 
+def _lists_flows(node: etree._Element) -> bool:
+    """Whether the modeller wrote ``incoming``/``outgoing`` lists on this element (many tools do not)."""
+    return node.find(f"{BPMN}incoming") is not None or node.find(f"{BPMN}outgoing") is not None
+
+
 def _insert_after_head(node: etree._Element, child: etree._Element, after: tuple[str, ...] = ()) -> None:
-    """Insert ``child`` after the leading documentation/extension elements (and any ``after`` tags)."""
+    """Insert ``child`` after the leading documentation/extension elements (and any ``after`` tags),
+    only where the element already lists its flows, so a rewrite never makes a list incomplete."""
+    if not _lists_flows(node):
+        return
     position = 0
     for index, existing in enumerate(node):
         if (
@@ -148,25 +158,49 @@ def split_implicit_forks(root: etree._Element) -> int:
             if len(outgoing) < 2:
                 continue
             default = node.get("default")
-            if default and any(
-                f.find(f"{BPMN}conditionExpression") is None and f.get("id") != default for f in outgoing
-            ):
-                continue  # a default flow beside unconditional flows: refused by the rules
+            unconditional = [
+                f for f in outgoing if f.find(f"{BPMN}conditionExpression") is None and f.get("id") != default
+            ]
+            source_id = node_id
+            if default and unconditional:
+                # unconditional flows always get a token; the default flow only when no *condition* holds:
+                # a parallel split first, one of whose branches is the inclusive choice
+                fork_id = _unique_id(root, f"{node_id}_fork")
+                fork_link = _unique_id(root, f"{node_id}_to_fork")
+                fork = etree.Element(f"{BPMN}parallelGateway", id=fork_id, gatewayDirection="Diverging")
+                node.addnext(fork)
+                _flow(container, fork_link, node_id, fork_id)
+                for flow in unconditional:
+                    flow.set("sourceRef", fork_id)
+                outgoing = [f for f in outgoing if f not in unconditional]
+                old = node.findall(f"{BPMN}outgoing")
+                for o in old[1:]:
+                    node.remove(o)
+                if old:
+                    old[0].text = fork_link
+                node = fork
+                source_id = fork_id
+                if len(outgoing) < 2 and not unconditional:
+                    continue
             gateway_id = _unique_id(root, f"{node_id}_split")
             link_id = _unique_id(root, f"{node_id}_to_split")
             gateway = etree.Element(f"{BPMN}inclusiveGateway", id=gateway_id, gatewayDirection="Diverging")
             if default:
                 gateway.set("default", default)
-                del node.attrib["default"]
-            etree.SubElement(gateway, f"{BPMN}incoming").text = link_id
+                for owner in (node, container.find(f"{BPMN}*[@id='{node_id}']")):
+                    if owner is not None and owner.get("default"):
+                        del owner.attrib["default"]
+            if _lists_flows(node):
+                etree.SubElement(gateway, f"{BPMN}incoming").text = link_id
             for flow in outgoing:
                 flow.set("sourceRef", gateway_id)
                 if flow.find(f"{BPMN}conditionExpression") is None and flow.get("id") != default:
                     condition = etree.SubElement(flow, f"{BPMN}conditionExpression")
                     condition.text = "True"  # an unconditional flow of an implicit split always gets a token
-                etree.SubElement(gateway, f"{BPMN}outgoing").text = flow.get("id")
+                if _lists_flows(node):
+                    etree.SubElement(gateway, f"{BPMN}outgoing").text = flow.get("id")
             node.addnext(gateway)
-            _flow(container, link_id, node_id, gateway_id)
+            _flow(container, link_id, source_id, gateway_id)
             old = [o for o in node.findall(f"{BPMN}outgoing")]
             for o in old[1:]:
                 node.remove(o)
@@ -213,7 +247,8 @@ def signal_end_events(root: etree._Element) -> int:
         out.text = flow_id
         _insert_after_head(node, out, after=("incoming",))
         end = etree.Element(f"{BPMN}endEvent", id=end_id)
-        etree.SubElement(end, f"{BPMN}incoming").text = flow_id
+        if _lists_flows(node):
+            etree.SubElement(end, f"{BPMN}incoming").text = flow_id
         node.addnext(end)
         _flow(container, flow_id, node_id, end_id)
         rewritten += 1
@@ -277,11 +312,15 @@ def link_events_as_flows(root: etree._Element) -> int:
 def rewrite_equivalents(root: etree._Element) -> dict[str, int]:
     """Apply every structural rewrite; returns how many elements each one changed."""
     return {
+        "reservedId": rename_reserved_ids(root),
+        "instantiatingReceiveTask": instantiating_receive_tasks(root),
         "camundaCondition": translate_camunda_conditions(root),
+        "globalTask": global_tasks_as_processes(root),
         "eventDefinitionRef": inline_event_definition_refs(root),
         "complexGateway": complex_gateways_as_inclusive(root),
         "signalEndEvent": signal_end_events(root),
         "linkEvent": link_events_as_flows(root),
+        "tokenQuantity": token_quantities(root),
         "implicitSplit": split_implicit_forks(root),
     }
 
@@ -330,4 +369,185 @@ def translate_camunda_conditions(root: etree._Element) -> int:
             if python is not None:
                 node.text = python
                 rewritten += 1
+    return rewritten
+
+
+_GLOBAL_TASKS = {
+    "globalScriptTask": "scriptTask",
+    "globalUserTask": "userTask",
+    "globalManualTask": "manualTask",
+    "globalTask": "task",
+    "globalBusinessRuleTask": "businessRuleTask",
+}
+
+
+def global_tasks_as_processes(root: etree._Element) -> int:
+    """A call activity may call a global task; SpiffWorkflow calls only processes. A called global task
+    without data mappings becomes a process of one task (start -> the task -> end), which is exactly
+    what calling it means."""
+    called = {c.get("calledElement") for c in root.iter(f"{BPMN}callActivity")}
+    rewritten = 0
+    for node in list(root):
+        kind = _local(node)
+        if kind not in _GLOBAL_TASKS or node.get("id") not in called:
+            continue
+        if any(_local(c) in ("ioSpecification", "ioBinding", "supportedInterfaceRef") for c in node):
+            continue  # data mappings motcua does not translate: refused by the rules
+        task_id = node.get("id")
+        process = etree.Element(f"{BPMN}process", id=task_id, isExecutable="true")
+        if node.get("name"):
+            process.set("name", node.get("name"))
+        start = _unique_id(root, f"{task_id}_start")
+        inner = _unique_id(root, f"{task_id}_task")
+        end = _unique_id(root, f"{task_id}_end")
+        f1, f2 = _unique_id(root, f"{task_id}_f1"), _unique_id(root, f"{task_id}_f2")
+        etree.SubElement(
+            etree.SubElement(process, f"{BPMN}startEvent", id=start), f"{BPMN}outgoing"
+        ).text = f1
+        task = etree.SubElement(process, f"{BPMN}{_GLOBAL_TASKS[kind]}", id=inner)
+        for attr in ("name", "scriptFormat", "implementation"):
+            if node.get(attr):
+                task.set(attr, node.get(attr))
+        children = [
+            c for c in node if isinstance(c.tag, str) and _local(c) not in ("resourceRole", "performer")
+        ]
+        head = [c for c in children if _local(c) in _HEAD_CHILDREN]
+        for child in head:
+            task.append(child)
+        etree.SubElement(task, f"{BPMN}incoming").text = f1
+        etree.SubElement(task, f"{BPMN}outgoing").text = f2
+        for child in children:
+            if child not in head:
+                task.append(child)
+        etree.SubElement(etree.SubElement(process, f"{BPMN}endEvent", id=end), f"{BPMN}incoming").text = f2
+        _flow(process, f1, start, inner)
+        _flow(process, f2, inner, end)
+        process.tail = node.tail
+        node.addprevious(process)
+        root.remove(node)
+        rewritten += 1
+    return rewritten
+
+
+def token_quantities(root: etree._Element) -> int:
+    """``completionQuantity``/``startQuantity`` above 1 -> the standard constructs with the same token
+    semantics: an activity that emits N tokens gets N parallel copies of each outgoing flow, and an
+    activity that needs N tokens to start is preceded by a complex gateway that fires once N tokens have
+    arrived (``activationCount >= N``). SpiffWorkflow 3.2 ignores both attributes."""
+    rewritten = 0
+    for container in [n for n in root.iter() if _local(n) in _CONTAINERS]:
+        for node in list(container):
+            node_id = node.get("id")
+            if not node_id:
+                continue
+            quantity = _quantity(node.get("completionQuantity"))
+            if quantity > 1 and not node.get("default"):
+                for flow in list(_flows_by_source(container).get(node_id, [])):
+                    for copy_number in range(2, quantity + 1):
+                        clone = etree.fromstring(etree.tostring(flow))
+                        clone.set("id", _unique_id(root, f"{flow.get('id')}_token{copy_number}"))
+                        clone.tail = flow.tail
+                        flow.addnext(clone)
+                        _list_flow(node, "outgoing", clone.get("id"))
+                        target = container.find(f"{BPMN}*[@id='{flow.get('targetRef')}']")
+                        if target is not None:
+                            _list_flow(target, "incoming", clone.get("id"))
+                del node.attrib["completionQuantity"]
+                rewritten += 1
+            quantity = _quantity(node.get("startQuantity"))
+            if quantity > 1:
+                gateway_id = _unique_id(root, f"{node_id}_tokens")
+                link_id = _unique_id(root, f"{node_id}_tokens_in")
+                gateway = etree.Element(f"{BPMN}complexGateway", id=gateway_id, gatewayDirection="Converging")
+                gateway.set(GENERATED, "true")  # a token counter on one flow: no gateway a designer draws
+                condition = etree.SubElement(gateway, f"{BPMN}activationCondition")
+                condition.text = f"activationCount >= {quantity}"
+                for flow in container.findall(f"{BPMN}sequenceFlow"):
+                    if flow.get("targetRef") == node_id:
+                        flow.set("targetRef", gateway_id)
+                incoming = node.findall(f"{BPMN}incoming")
+                for old in incoming[1:]:
+                    node.remove(old)
+                if incoming:
+                    incoming[0].text = link_id
+                node.addprevious(gateway)
+                _flow(container, link_id, gateway_id, node_id)
+                del node.attrib["startQuantity"]
+                rewritten += 1
+    return rewritten
+
+
+def _quantity(value: str | None) -> int:
+    try:
+        return int(value) if value is not None else 1
+    except ValueError:
+        return 1
+
+
+def _list_flow(node: etree._Element, tag: str, flow_id: str) -> None:
+    existing = node.findall(f"{BPMN}{tag}")
+    if existing:
+        element = etree.Element(f"{BPMN}{tag}")
+        element.text = flow_id
+        existing[-1].addnext(element)
+
+
+_RESERVED_IDS = ("Start", "End")  # SpiffWorkflow names its own start and end steps so
+
+
+def rename_reserved_ids(root: etree._Element) -> int:
+    """A flow node with the id ``Start`` or ``End`` collides with SpiffWorkflow's own start and end
+    steps ("No output task connected"); it is renamed (``Start_node``), with every reference to it."""
+    rewritten = 0
+    for node in list(root.iter()):
+        if not isinstance(node.tag, str) or node.get("id") not in _RESERVED_IDS:
+            continue
+        if etree.QName(node).namespace != NSMAP["bpmn"] or _local(node) in ("process", "definitions"):
+            continue
+        old = node.get("id")
+        new = _unique_id(root, f"{old}_node")
+        node.set("id", new)
+        for other in root.iter():
+            if not isinstance(other.tag, str):
+                continue
+            for attr in ("sourceRef", "targetRef", "attachedToRef", "bpmnElement", "activityRef"):
+                if other.get(attr) == old:
+                    other.set(attr, new)
+            if (
+                _local(other) in ("flowNodeRef", "sourceRef", "targetRef")
+                and (other.text or "").strip() == old
+            ):
+                other.text = new
+        rewritten += 1
+    return rewritten
+
+
+def instantiating_receive_tasks(root: etree._Element) -> int:
+    """A receive task with ``instantiate="true"`` and no incoming flow starts its process when the message
+    arrives: exactly a message start event, which it becomes (SpiffWorkflow cannot start a process at a
+    receive task). One with incoming flows breaks EXT.049 and is left for the rules to refuse."""
+    rewritten = 0
+    for node in list(root.iter(f"{BPMN}receiveTask")):
+        container = node.getparent()
+        if node.get("instantiate") != "true" or container is None or node.get("messageRef") is None:
+            continue
+        if any(f.get("targetRef") == node.get("id") for f in container.findall(f"{BPMN}sequenceFlow")):
+            continue
+        start = etree.Element(f"{BPMN}startEvent", id=node.get("id"))
+        start.set(GENERATED, "true")
+        if node.get("name"):
+            start.set("name", node.get("name"))
+        for child in list(node):
+            if _local(child) in ("documentation", "extensionElements", "outgoing"):
+                start.append(child)
+        etree.SubElement(
+            start,
+            f"{BPMN}messageEventDefinition",
+            id=_unique_id(root, f"{node.get('id')}_message"),
+            messageRef=node.get("messageRef"),
+        )
+        start.tail = node.tail
+        node.addprevious(start)
+        container.remove(node)
+        rewritten += 1
     return rewritten

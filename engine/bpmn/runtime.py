@@ -7,6 +7,7 @@ errors. The service layer turns these into the projection tables in the same tra
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,10 +19,15 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent, EventManager
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import ErrorEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
@@ -30,7 +36,7 @@ from engine.jsondata import json_default
 
 from .model import HumanTaskSpec, ProcessModel
 from .operators import OperatorError, OperatorRegistry, RunContext, current_run, default_operators
-from .sandbox import SandboxPolicy
+from .sandbox import BpmnError, SandboxPolicy
 from .serializer import StateCodec
 from .timeclock import run_clock
 
@@ -60,6 +66,24 @@ class MotcuaScriptEngine(PythonScriptEngine):
         super().__init__(environment=SandboxedEnvironment(policy))
         self.operators = operators
 
+    def execute(self, task, script, external_context=None):
+        timers = _interrupting_timers(task)
+        before = copy.deepcopy(task.data) if timers else None
+        try:
+            result = self.environment.execute(script, task.data, external_context or {})
+            if timers and _any_fired(timers):
+                # an interrupting timer fell due while the script ran: the activity was interrupted at
+                # that moment, so what the script did is discarded and the timer's path takes over
+                task.data = before
+                return None
+            return result
+        except BpmnError as err:
+            if _throw_error(task, err.code):
+                return None  # interrupted: the event that caught the error takes over
+            raise self.create_task_exec_exception(task, script, err) from err
+        except Exception as err:
+            raise self.create_task_exec_exception(task, script, err) from err
+
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         params = {name: spec["value"] for name, spec in (operation_params or {}).items()}
         try:
@@ -74,6 +98,45 @@ class MotcuaScriptEngine(PythonScriptEngine):
             raise OperatorError(
                 f"operator '{operation_name}' returned data that cannot be stored: {exc}"
             ) from exc
+
+
+def _interrupting_timers(task: Task) -> list[Task]:
+    """Waiting interrupting timer boundary events on ``task`` or on an activity that encloses it."""
+    found: list[Task] = []
+    current: Task | None = task
+    while current is not None:
+        parent = current.parent
+        if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
+            for sibling in parent.children:
+                spec = sibling.task_spec
+                if (
+                    sibling is not current
+                    and sibling.has_state(TaskState.WAITING)
+                    and getattr(spec, "cancel_activity", False)
+                    and isinstance(getattr(spec, "event_definition", None), TimerEventDefinition)
+                ):
+                    found.append(sibling)
+        parent_id = getattr(current.workflow, "parent_task_id", None)
+        current = current.workflow.top_workflow.get_task_from_id(parent_id) if parent_id else None
+    return found
+
+
+def _any_fired(timers: list[Task]) -> bool:
+    for timer in timers:
+        timer.task_spec._update(timer)
+    return any(t.has_state(TaskState.READY) for t in timers)
+
+
+def _throw_error(task: Task, code: str) -> bool:
+    """Throw a BPMN error from ``task``; whether a boundary event or event sub-process caught it."""
+    definition = ErrorEventDefinition(code, code=code)
+    top = task.workflow.top_workflow
+    before = len(top.bpmn_events)
+    top.catch(BpmnEvent(definition, payload=copy.deepcopy(task.data), target=task.workflow))
+    if len(top.bpmn_events) > before and top.bpmn_events[-1].event_definition is definition:
+        top.bpmn_events.pop()  # nothing caught it: the task fails instead
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -148,6 +211,61 @@ class EngineLimitExceeded(WorkflowException):
 # --------------------------------------------------------------------------- the runtime
 
 
+class NestedEventSubprocessManager(EventManager):
+    """SpiffWorkflow's event manager, able to start event sub-processes of embedded sub-processes.
+
+    SpiffWorkflow 3.2 starts only the event sub-processes of the top-level process; one inside an
+    embedded sub-process never started, so the error, escalation or signal it waits for went uncaught.
+    This manager starts it in the (sub-)process whose scope the event reaches first, as BPMN says.
+    """
+
+    def catch(self, event, internal=True):
+        if event.target is not None:
+            if not any(
+                t.workflow == event.target and t.task_spec.event_definition.catches(t, event)
+                for t in self.tasks.values()
+            ):
+                started = _start_event_subprocess(self.workflow, event.target, event)
+                if started is not None:
+                    event.target = started
+        else:
+            for sub in list(self.workflow.subprocesses.values()):
+                if not sub.completed:
+                    _start_event_subprocess(self.workflow, sub, event)
+        return super().catch(event, internal)
+
+
+def _start_event_subprocess(top: BpmnWorkflow, scope, event):
+    """Start the event sub-process of ``scope`` (an embedded sub-process) that ``event`` triggers."""
+    if scope is top or getattr(scope, "completed", False):
+        return None
+    start = scope.spec.start
+    for name in getattr(start, "trigger_specs", None) or []:
+        sp_spec = top.subprocess_specs.get(name)
+        if sp_spec is None:
+            continue
+        if not any(ts.event_definition == event.event_definition for ts in sp_spec.bpmn_start_events):
+            continue
+        for existing in top.subprocesses.values():
+            if (
+                existing.spec.name == name
+                and existing.parent_workflow is scope
+                and not existing.completed
+                and any(t.has_state(TaskState.WAITING) for t in existing.get_tasks())
+            ):
+                return existing
+        child_id = start.trigger_wf(scope.task_tree, name)
+        return top.subprocesses.get(child_id)
+    return None
+
+
+def install_event_manager(workflow: BpmnWorkflow) -> BpmnWorkflow:
+    manager = NestedEventSubprocessManager(workflow)
+    manager.tasks = workflow.event_manager.tasks
+    workflow.event_manager = manager
+    return workflow
+
+
 def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
     yield from workflow.tasks.values()
     for sub in workflow.subprocesses.values():
@@ -170,6 +288,9 @@ def _ready_engine_tasks(workflow: BpmnWorkflow) -> list[Task]:
 def _update_subprocess_parents(workflow: BpmnWorkflow) -> None:
     for subprocess in sorted(workflow.get_active_subprocesses(), key=lambda sp: sp.depth, reverse=True):
         if subprocess.parent_task_id is not None:
+            # a scope an interrupting event sub-process finished has no End task left to mark it
+            # complete: it is complete when nothing in it is left to do
+            subprocess.is_completed()
             task = workflow.get_task_from_id(subprocess.parent_task_id)
             task.task_spec._update(task)
 
@@ -183,6 +304,7 @@ def engine_steps(workflow: BpmnWorkflow) -> None:
     start) always runs before any other work, and nothing runs that stopped being READY.
     """
     while True:
+        _arm_conditional_event_subprocesses(workflow)
         ready = _ready_engine_tasks(workflow)
         if not ready:
             _update_subprocess_parents(workflow)
@@ -192,7 +314,59 @@ def engine_steps(workflow: BpmnWorkflow) -> None:
         caught = [t for t in ready if isinstance(t.task_spec, CatchingEvent)]
         task = (caught or ready)[0]
         task.run()
+        if getattr(task.task_spec, "interrupts_scope", False) and task.has_state(TaskState.COMPLETED):
+            _interrupt_scope(workflow, task)
     workflow.refresh_timers()
+
+
+def _arm_conditional_event_subprocesses(top: BpmnWorkflow) -> None:
+    """Start event sub-processes whose start condition holds. SpiffWorkflow 3.2 starts event
+    sub-processes only when an event is thrown, and a condition throws nothing, so a conditional
+    event sub-process never started."""
+    for scope in [top, *top.get_active_subprocesses()]:
+        names = getattr(scope.spec.start, "trigger_specs", None) or []
+        for name in names:
+            sp_spec = top.subprocess_specs.get(name)
+            if sp_spec is None or not any(
+                isinstance(ts.event_definition, ConditionalEventDefinition)
+                for ts in sp_spec.bpmn_start_events
+            ):
+                continue
+            root = scope.task_tree
+            armed = root._get_internal_data("conditional_started") or []
+            if name in armed:
+                continue
+            latest = max(
+                (t for t in scope.tasks.values() if t.has_state(TaskState.COMPLETED)),
+                key=lambda t: t.last_state_change,
+                default=root,
+            )
+            for ts in sp_spec.bpmn_start_events:
+                definition = ts.event_definition
+                if not isinstance(definition, ConditionalEventDefinition):
+                    continue
+                try:
+                    holds = top.script_engine.evaluate(latest, definition.expression)
+                except Exception:  # noqa: BLE001 - a condition over data not there yet does not hold
+                    holds = False
+                if holds:
+                    root._set_internal_data(conditional_started=[*armed, name])
+                    scope.spec.start.trigger_wf(root, name)
+                    break
+
+
+def _interrupt_scope(top: BpmnWorkflow, start_task: Task) -> None:
+    """An interrupting event sub-process started: cancel everything else in its enclosing scope
+    (SpiffWorkflow 3.2 ignores ``isInterrupting`` and lets the interrupted work go on)."""
+    esp_workflow = start_task.workflow
+    parent_id = getattr(esp_workflow, "parent_task_id", None)
+    if parent_id is None:
+        return
+    esp_task = top.get_task_from_id(parent_id)
+    scope = esp_task.workflow
+    for child in list(scope.task_tree.children):
+        if child is not esp_task:
+            child.cancel()
 
 
 class ProcessRuntime:
@@ -218,12 +392,13 @@ class ProcessRuntime:
         return self.codec.dumps(workflow)
 
     def loads(self, state: str, model: ProcessModel) -> BpmnWorkflow:
-        return self.codec.loads(state, model, self.script_engine)
+        return install_event_manager(self.codec.loads(state, model, self.script_engine))
 
     # -- operations
 
     def start(self, model: ProcessModel, data: Mapping[str, Any], context: RunContext) -> RunOutcome:
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
+        install_event_manager(workflow)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
         with self._observe(workflow, model, context) as outcome:
@@ -383,6 +558,11 @@ class ProcessRuntime:
             definition = getattr(spec, "event_definition", None)
             if not isinstance(spec, CatchingEvent) or not task.has_state(TaskState.WAITING | TaskState.READY):
                 continue
+            if isinstance(definition, MultipleEventDefinition):
+                # an event-based gateway (or a multiple event) waiting on a timer among other events
+                definition = next(
+                    (d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None
+                )
             if not isinstance(definition, TimerEventDefinition):
                 continue
             details = definition.details(task)

@@ -485,8 +485,19 @@ SAFE_BUILTINS: dict[str, Any] = {
     "ZeroDivisionError": ZeroDivisionError,
 }
 
+
 #: Host functions every model may call, beyond the builtins.
+class BpmnError(Exception):
+    """What a script raises to throw a BPMN error: ``raise BpmnError("DOCS_MISSING")``. An error boundary
+    event or error event sub-process catching that code takes over; when nothing catches it the task fails."""
+
+    def __init__(self, code: str = "", message: str | None = None) -> None:
+        super().__init__(message or code)
+        self.code = str(code)
+
+
 DEFAULT_HOST_FUNCTIONS: dict[str, Any] = {
+    "BpmnError": BpmnError,
     "date": _dt.date,
     "datetime": _dt.datetime,
     "timedelta": _dt.timedelta,

@@ -14,11 +14,12 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from .diagnostics import Diagnostic, error, has_errors
 from .model import ProcessModel, describe_process
 from .normalize import quote_bare_timer_literals, rewrite_equivalents
+from .parsing import MotcuaBpmnParser
 from .rules import RULES, Rule, RuleContext, run_rules
 from .xml import DEFAULT_MAX_BYTES, NSMAP, UnsafeOrMalformedXml, XmlDocument, parse_xml
 
@@ -115,7 +116,17 @@ def load_documents(
             continue
         if doc.kind == "bpmn":
             quote_bare_timer_literals(doc.root)
-            rewrite_equivalents(doc.root)
+            try:
+                rewrite_equivalents(doc.root)
+            except Exception as exc:  # a foreign file may be shaped in ways no rewrite expects
+                diagnostics.append(
+                    error(
+                        "bpmn-unreadable",
+                        f"The model could not be prepared: {type(exc).__name__}: {exc}",
+                        file=source.filename,
+                    )
+                )
+                continue
         docs.append(doc)
     return docs, diagnostics
 
@@ -161,7 +172,7 @@ def choose_process(
 
 def parse_process(docs: Sequence[XmlDocument], process_id: str) -> ProcessModel:
     """Hand safe documents to SpiffWorkflow and describe the result; raises SpiffWorkflow's errors."""
-    parser = SpiffBpmnParser()  # the schema was checked above, with every error reported
+    parser = MotcuaBpmnParser()  # the schema was checked above, with every error reported
     for doc in docs:
         if doc.kind == "dmn":
             parser.add_dmn_xml(doc.root, filename=doc.filename)
@@ -208,7 +219,16 @@ def validate(
     for doc in docs:
         diagnostics.extend(_schema_errors(doc))
     for doc in docs:
-        diagnostics.extend(run_rules(doc, context, rules))
+        try:
+            diagnostics.extend(run_rules(doc, context, rules))
+        except Exception as exc:  # report, never crash on a foreign file
+            diagnostics.append(
+                error(
+                    "bpmn-unreadable",
+                    f"The model could not be checked: {type(exc).__name__}: {exc}",
+                    file=doc.filename,
+                )
+            )
     chosen, problems = choose_process(docs, process_id)
     diagnostics.extend(problems)
     if has_errors(diagnostics) or chosen is None:

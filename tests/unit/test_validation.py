@@ -73,19 +73,6 @@ def test_a_link_event_pair_becomes_a_sequence_flow_and_a_lone_link_is_refused():
     assert all("link event" in d.message for d in unsupported)
 
 
-@pytest.mark.parametrize("definition", ["errorEventDefinition", "escalationEventDefinition"])
-def test_error_and_escalation_event_subprocesses_are_refused(definition):
-    body = f"""<bpmn:startEvent id="start"/><bpmn:endEvent id="end"/>
-<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="end"/>
-<bpmn:subProcess id="handler" triggeredByEvent="true">
-  <bpmn:startEvent id="caught"><bpmn:{definition} id="def1"/></bpmn:startEvent>
-  <bpmn:endEvent id="handled"/>
-  <bpmn:sequenceFlow id="f9" sourceRef="caught" targetRef="handled"/>
-</bpmn:subProcess>"""
-    result = validate([as_file(document(body))])
-    assert ("unsupported-construct", "caught") in codes(result)
-
-
 def test_compensation_is_refused():
     body = """<bpmn:startEvent id="start"/>
 <bpmn:task id="book"/>
