@@ -41,10 +41,16 @@ def test_every_model_validates_without_errors_or_warnings(ctx, procedure, varian
     assert result.process.process_id == f"{procedure}_{variant.replace('-', '_')}"
 
 
-def test_to_be_models_need_the_population_operators(make_context, sqlite_url):
-    """Without the registry feature's operators, validation names the missing operator."""
-    bare = make_context(sqlite_url)
-    result = services.validate_models(bare, model_files("birth_registration", "to-be"))
+def test_to_be_models_need_the_population_operators(ctx):
+    """An installation without the registry's operators names the missing operator."""
+    from engine.bpmn.operators import default_operators
+    from engine.bpmn.rules import RuleContext
+    from engine.bpmn.validation import validate
+
+    without_registry = RuleContext(
+        known_operators=default_operators().names(), allowed_names=ctx.runtime.policy.allowed_names
+    )
+    result = validate(model_files("birth_registration", "to-be"), context=without_registry)
     assert {d.code for d in result.errors} == {"operator-unknown"}
     assert "population.lookup" in str(result.errors[0])
 
