@@ -157,12 +157,23 @@ def simulate_replication(
     busy = [0.0] * n_pools
     track = plan.needs_cancel
     policy = SandboxPolicy() if plan.uses_data else None
+    arrival_flags = list(sc.arrival_flags.items())
+    data_nodes = [bool(n.script is not None or n.operator is not None or n.redraw) for n in nodes]
+    op_streams = {
+        n.operator: (
+            sc.operators[n.operator[0]][0],
+            np.cumsum(sc.operators[n.operator[0]][1]).tolist(),
+            Uniforms(rng(f"operator:{n.operator[0]}:{n.operator[1]}")),
+        )
+        for n in nodes
+        if n.operator is not None
+    }
     data_streams = (
         {
             var: (vals, np.cumsum(p).tolist(), Uniforms(rng(f"data:{var}")))
             for var, (vals, p) in sc.data.items()
         }
-        if sc.data
+        if sc.data is not None
         else None
     )
 
@@ -351,14 +362,21 @@ def simulate_replication(
                     case.copies += c[2]
                     case.travel += c[3]
                     case.fees += c[4]
-                node = nodes[n]
-                if node.script is not None:
-                    try:
-                        _run_script(policy, node, case)
-                    except Exception as exc:  # a script the scenario's data cannot satisfy
-                        raise SimulationInputError(
-                            f"Script task '{node.bpmn_id}' failed on the scenario data: {exc}"
-                        ) from None
+                if data_nodes[n]:
+                    node = nodes[n]
+                    for var in node.redraw:
+                        vals, cum, u = data_streams[var]
+                        case.data[var] = _draw(vals, cum, u)
+                    if node.operator is not None:
+                        vals, cum, u = op_streams[node.operator]
+                        case.data[node.operator[1]] = _draw(vals, cum, u)
+                    if node.script is not None:
+                        try:
+                            _run_script(policy, node, case)
+                        except Exception as exc:  # a script the scenario's data cannot satisfy
+                            raise SimulationInputError(
+                                f"Script task '{node.bpmn_id}' failed on the scenario data: {exc}"
+                            ) from None
                 sampler = dur[n]
                 p = pool_of[n]
                 if sampler is None and p < 0 and not bnds[n]:
@@ -581,6 +599,8 @@ def simulate_replication(
             case = _Case(cid, t, counted)
             if data_streams is not None:
                 case.data = {var: _draw(vals, cum, u) for var, (vals, cum, u) in data_streams.items()}
+                for var, cutoff in arrival_flags:  # e.g. received after 15:00 (Vietnam time)
+                    case.data[var] = t % DAY >= cutoff
             case.trips = per_case.trips
             case.hours = per_case.hours
             case.copies = per_case.copies

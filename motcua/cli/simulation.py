@@ -99,11 +99,30 @@ def simulate(
 @click.option("--as-is", "as_is", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--to-be", "to_be", required=True, type=click.Path(exists=True, dir_okay=False))
 @_options
-def compare(as_is, to_be, scenario_path, prosimos, cases, replications, seed, warmup, as_json, report_path):
+@click.option(
+    "--to-be-scenario",
+    "to_be_scenario",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A scenario for the to-be model (default: the same as the as-is).",
+)
+def compare(
+    as_is,
+    to_be,
+    scenario_path,
+    prosimos,
+    cases,
+    replications,
+    seed,
+    warmup,
+    as_json,
+    report_path,
+    to_be_scenario,
+):
     """Compare as-is and to-be on common random numbers; CIs on the paired difference."""
     sc = _scenario(scenario_path, prosimos)
+    sc_to_be = _scenario(to_be_scenario, prosimos) if to_be_scenario else sc
     a = _run(as_is, sc, cases, replications, seed, warmup, False, "as-is")
-    b = _run(to_be, sc, cases, replications, seed, warmup, False, "to-be")
+    b = _run(to_be, sc_to_be, cases, replications, seed, warmup, False, "to-be")
     c = comparison(a, b)
     if report_path:
         Path(report_path).write_text(html_report(comparison=c), encoding="utf-8")
@@ -114,7 +133,10 @@ def compare(as_is, to_be, scenario_path, prosimos, cases, replications, seed, wa
     _print_summary(c["to_be"])
     click.echo("difference (to-be minus as-is), 95 % CI:")
     for key, v in c["difference"].items():
-        click.echo(f"  {key:22} {v['mean']:16,.3f}  [{v['low']:,.3f}; {v['high']:,.3f}]")
+        scale, unit = (3600, "h") if key.startswith("cycle") else (1, "")
+        click.echo(
+            f"  {key:22} {v['mean'] / scale:16,.3f}{unit}  [{v['low'] / scale:,.3f}; {v['high'] / scale:,.3f}]"
+        )
     if c["social_cost_saved_vnd_per_year"]:
         v = c["social_cost_saved_vnd_per_year"]
         click.echo(f"social cost saved per year: {v['mean']:,.0f} VND [{v['low']:,.0f}; {v['high']:,.0f}]")
