@@ -135,7 +135,8 @@ def compare(
     for key, v in c["difference"].items():
         scale, unit = (3600, "h") if key.startswith("cycle") else (1, "")
         click.echo(
-            f"  {key:22} {v['mean'] / scale:16,.3f}{unit}  [{v['low'] / scale:,.3f}; {v['high'] / scale:,.3f}]"
+            f"  {key:22} {v['mean'] / scale:16,.3f}{unit}  "
+            f"[{v['low'] / scale:,.3f}; {v['high'] / scale:,.3f}]"
         )
     if c["social_cost_saved_vnd_per_year"]:
         v = c["social_cost_saved_vnd_per_year"]
