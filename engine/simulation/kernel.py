@@ -41,16 +41,15 @@ class _Scope:
 class _Inst:
     __slots__ = ("node", "scope", "enq", "start", "end", "work", "done", "cancelled", "child")
 
-    def __init__(self, node, scope, enq) -> None:
+    def __init__(self, node, scope, enq, work) -> None:
         self.node = node
         self.scope = scope
         self.enq = enq
+        self.work = work
         self.start = -1.0
-        self.end = -1.0
-        self.work = 0.0
         self.done = False
         self.cancelled = False
-        self.child = None
+        # ``end`` is set when the work is scheduled, ``child`` for sub-processes and multi-instance
 
 
 class _Case:
@@ -158,6 +157,18 @@ def simulate_replication(
     track = plan.needs_cancel
     policy = SandboxPolicy() if plan.uses_data else None
     arrival_flags = list(sc.arrival_flags.items())
+    plain = [
+        n.kind == TASK
+        and n.pool >= 0
+        and n.duration is not None
+        and n.citizen is None
+        and not n.boundaries
+        and n.script is None
+        and n.operator is None
+        and not n.redraw
+        and not plan.needs_cancel
+        for n in nodes
+    ]
     data_nodes = [bool(n.script is not None or n.operator is not None or n.redraw) for n in nodes]
     op_streams = {
         n.operator: (
@@ -332,7 +343,11 @@ def simulate_replication(
         scope = inst.scope
         if track and scope.insts is not None:
             scope.insts.discard(inst)
-        fork(scope, succ[inst.node], t)
+        nexts = succ[inst.node]
+        if len(nexts) == 1:
+            advance(scope, nexts[0], t)
+        else:
+            fork(scope, nexts, t)
 
     def fork(scope: _Scope, nexts: list[int], t: float) -> None:
         """Replace the token that just left a node by one token per successor."""
@@ -353,6 +368,29 @@ def simulate_replication(
         nonlocal seq
         while True:
             k = kind[n]
+            if plain[n]:  # a task done by an officer, with nothing else attached: the common case
+                d = dur[n]()
+                inst = _Inst(n, scope, t, d)
+                p = pool_of[n]
+                if free[p] > 0:
+                    free[p] -= 1
+                    tab = ptab[p]
+                    if tab is None:
+                        e = t + d
+                        inst.start = t
+                    else:
+                        s = tab.next_work(t)
+                        e = tab.add(s, d)
+                        inst.start = s
+                    inst.end = e
+                    if window_open:
+                        busy[p] += d
+                    seq += 1
+                    heappush(heap, (e, seq, _DONE, inst, None))
+                else:
+                    queues[p].append(inst)
+                    qchange(p, t, 1)
+                return
             if k == TASK:
                 case = scope.case
                 c = cit[n]
@@ -390,8 +428,7 @@ def simulate_replication(
                         continue
                     fork(scope, nexts, t)
                     return
-                inst = _Inst(n, scope, t)
-                inst.work = sampler() if sampler is not None else 0.0
+                inst = _Inst(n, scope, t, sampler() if sampler is not None else 0.0)
                 if track:
                     if scope.insts is None:
                         scope.insts = set()
@@ -511,8 +548,9 @@ def simulate_replication(
                 heappush(heap, (t + when, seq, _DELAY, scope, best))
                 return
             if k in (SUB, MI):
-                inst = _Inst(n, scope, t)
+                inst = _Inst(n, scope, t, 0.0)
                 inst.start = t
+                inst.child = None
                 if track:
                     if scope.insts is None:
                         scope.insts = set()
@@ -582,9 +620,17 @@ def simulate_replication(
                 step_work[n] += inst.work
             if log_rows is not None:
                 log_rows.append((case.id, n, inst.enq, inst.start, t, False))
-            if inst.scope.cancelled:
+            scope = inst.scope
+            if scope.cancelled:
                 continue
-            activity_done(inst, t)
+            if track or bnds[n]:
+                activity_done(inst, t)
+            else:
+                nexts = succ[n]
+                if len(nexts) == 1:
+                    advance(scope, nexts[0], t)
+                else:
+                    fork(scope, nexts, t)
         elif code == _ARRIVAL:
             cid = a
             counted = cid >= warmup
