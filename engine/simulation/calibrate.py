@@ -72,8 +72,10 @@ def read_log(path: Path) -> list[tuple[str, str, float, float]]:
                 continue
             t = _ts(r[time_c])
             life = (r.get(life_c) or "complete").lower() if life_c else "complete"
-            if life in ("start", "started", "ready", "assign"):
+            if life in ("start", "started", "ready"):
                 open_.setdefault((case, act), t)
+            elif life in ("claim", "assign"):  # an officer took the task: work starts now
+                open_[(case, act)] = t
             elif life in ("complete", "completed", "end"):
                 rows.append((case, act, open_.pop((case, act), t), t))
         return rows
@@ -296,9 +298,15 @@ def _first_task(nodes, start: int, exclude: set[int]) -> str | None:
 
 
 def calibrate(
-    log: Path, model: SimModel, *, cases: int | None = None, seed: int = 1, calendar: str = "always"
+    log: Path | list[tuple[str, str, float, float]],
+    model: SimModel,
+    *,
+    cases: int | None = None,
+    seed: int = 1,
+    calendar: str = "always",
 ) -> dict[str, Any]:
-    rows = read_log(log)
+    """Fit a scenario to a log (a file, or rows from the engine's event log) and check the fit."""
+    rows = read_log(log) if isinstance(log, Path) else list(log)
     raw = fit_scenario(rows, model, calendar)
     if not raw["branches"]:
         raw.pop("branches")

@@ -144,7 +144,13 @@ def compare(
 
 
 @click.command()
-@click.option("--log", "log_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--log", "log_path", type=click.Path(exists=True, dir_okay=False), help="A CSV or XES log.")
+@click.option(
+    "--from-database",
+    "process_id",
+    metavar="PROCESS_ID",
+    help="Read the engine's own event log of this process from the configured database.",
+)
 @click.option("--bpmn", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Where to write the scenario JSON.")
 @click.option("--cases", type=int, default=None, help="Cases to simulate when checking the fit.")
@@ -156,11 +162,21 @@ def compare(
     help="Fit durations in this calendar's working time (weekday: 07:30-11:30, 13:00-17:00, Mon-Fri).",
 )
 @click.option("--json", "as_json", is_flag=True)
-def calibrate(log_path, bpmn, out_path, cases, seed, calendar, as_json):
+def calibrate(log_path, process_id, bpmn, out_path, cases, seed, calendar, as_json):
     """Fit a scenario to an event log (CSV, XES or the engine's event log) and check the fit."""
     from engine.simulation.calibrate import calibrate as fit
 
-    result = fit(Path(log_path), load_model(Path(bpmn)), cases=cases, seed=seed, calendar=calendar)
+    if bool(log_path) == bool(process_id):
+        raise click.UsageError("give either --log FILE or --from-database PROCESS_ID")
+    if process_id:
+        from engine.services.simulation import event_log
+
+        from .common import context
+
+        log = event_log(context(), process_id)
+    else:
+        log = Path(log_path)
+    result = fit(log, load_model(Path(bpmn)), cases=cases, seed=seed, calendar=calendar)
     text = json.dumps(result["scenario"], ensure_ascii=False, indent=2)
     if out_path:
         Path(out_path).write_text(text + "\n", encoding="utf-8")
