@@ -420,7 +420,7 @@ def simulate_replication(
                 if sampler is None and p < 0 and not bnds[n]:
                     nexts = succ[n]
                     if log_rows is not None:
-                        log_rows.append((case.id, n, t, t, t, False))
+                        log_rows.append((case.id, n, t, t, t, False, 0.0))
                     if case.counted:
                         step_count[n] += 1
                     if len(nexts) == 1:
@@ -619,7 +619,7 @@ def simulate_replication(
                 step_proc[n] += t - inst.start
                 step_work[n] += inst.work
             if log_rows is not None:
-                log_rows.append((case.id, n, inst.enq, inst.start, t, False))
+                log_rows.append((case.id, n, inst.enq, inst.start, t, False, inst.work))
             scope = inst.scope
             if scope.cancelled:
                 continue
@@ -684,7 +684,17 @@ def simulate_replication(
                 if track and scope.insts is not None:
                     scope.insts.discard(inst)
                 if log_rows is not None:
-                    log_rows.append((scope.case.id, inst.node, inst.enq, inst.start, t, True))
+                    log_rows.append(
+                        (
+                            scope.case.id,
+                            inst.node,
+                            inst.enq,
+                            inst.start,
+                            t,
+                            True,
+                            _worked(inst, ptab, pool_of, t),
+                        )
+                    )
                 fork(scope, bd.succ, t)
             else:
                 scope.active += len(bd.succ)
@@ -730,6 +740,15 @@ def simulate_replication(
         events=events,
         log=log_rows,
     )
+
+
+def _worked(inst: _Inst, ptab: list, pool_of: list[int], t: float) -> float:
+    """Working seconds an interrupted task received before ``t``."""
+    if inst.start < 0 or t <= inst.start:
+        return 0.0
+    p = pool_of[inst.node]
+    tab = ptab[p] if p >= 0 else None
+    return t - inst.start if tab is None else tab.to_work(t) - tab.to_work(inst.start)
 
 
 def _argmax(values: list[float]) -> int:

@@ -62,20 +62,31 @@ def test_officers_work_only_in_working_hours_and_never_on_holidays(five_stage):
     result = run(five_stage, sc, cases=400, replications=1, seed=1, log=True)
     origin = sc.start.date()
     periods = [(7.5 * 3600, 11.5 * 3600), (13 * 3600, 17 * 3600)]
+    # an independent check: count, second by second of each task, the time that falls in working hours
     worked = 0
-    for _case, _node, _enq, start, end, _cancelled in result.reps[0].log:
+    for _case, _node, _enq, start, end, _cancelled, work in result.reps[0].log:
         if end <= start:
             continue
         worked += 1
+        inside, s = 0.0, start
+        while s < end:
+            day = int(s // 86400)
+            d = date.fromordinal(origin.toordinal() + day)
+            open_day = d.weekday() < 5 and d.isoformat() not in holidays
+            nxt = min(end, (day + 1) * 86400)
+            if open_day:
+                for a, b in periods:
+                    lo, hi = max(s, day * 86400 + a), min(nxt, day * 86400 + b)
+                    inside += max(0.0, hi - lo)
+            s = nxt
+        # all of the task's work lies in working time: none before, after, at lunch or on holidays
+        assert inside == pytest.approx(work, abs=1e-3)
         day = int(start // 86400)
-        assert day == int((end - 1e-6) // 86400) or True
-        d = date.fromordinal(origin.toordinal() + day)
-        assert d.weekday() < 5 and d.isoformat() not in holidays, d
         within = start - day * 86400
         assert any(a - 1e-6 <= within <= b + 1e-6 for a, b in periods), within / 3600
     assert worked > 0
     # the holidays pushed work into the following days: nothing was started on 7-8 January
-    starts = {int(s // 86400) for _c, _n, _q, s, e, _x in result.reps[0].log if e > s}
+    starts = {int(s // 86400) for _c, _n, _q, s, e, _x, _w in result.reps[0].log if e > s}
     assert 2 not in starts and 3 not in starts
 
 
@@ -183,3 +194,4 @@ def test_interrupting_timer_cancels_the_task_and_frees_the_officer():
     cycle = result.reps[0].ends - result.reps[0].arrivals
     assert np.allclose(cycle, 3600)  # every case leaves through the 1 h timer
     assert all(row[5] for row in result.reps[0].log)  # and each task was cancelled
+    assert all(row[6] == pytest.approx(3600) for row in result.reps[0].log)  # after 1 h of work
