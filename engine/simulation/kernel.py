@@ -93,7 +93,15 @@ class ReplicationResult:
 
 
 def simulate_replication(
-    plan: Plan, sc: Scenario, *, cases: int, warmup: int, seed: int, replication: int, log: bool = False
+    plan: Plan,
+    sc: Scenario,
+    *,
+    cases: int,
+    warmup: int,
+    seed: int,
+    replication: int,
+    log: bool = False,
+    progress: Any = None,
 ) -> ReplicationResult:
     origin, first_offset = origin_of(sc)
     nodes = plan.nodes
@@ -659,6 +667,8 @@ def simulate_replication(
             scope.active = len(starts)
             for s in starts:
                 advance(scope, s, t)
+            if progress is not None and cid % 1000 == 999:
+                progress(1000)
             if cid + 1 < total:
                 if arrival_tab is None:
                     nt = t + inter()
@@ -704,6 +714,8 @@ def simulate_replication(
                     sampler = bsamp[inst.node][bi][0]
                     seq += 1
                     heappush(heap, (t + sampler(), seq, _BOUNDARY, inst, (bi, left - 1 if left > 0 else -1)))
+    if progress is not None and total % 1000:
+        progress(total % 1000)
     t_end = t
     if t_warm is None:
         t_warm = 0.0

@@ -136,7 +136,10 @@ def run(
     progress: Callable[[int], None] | None = None,
     measure_memory: bool = False,
 ) -> SimulationRun:
-    """Simulate ``replications`` independent runs; replication r uses streams seeded (seed, r, name)."""
+    """Simulate ``replications`` independent runs; replication r uses streams seeded (seed, r, name).
+
+    ``progress(n)`` is told of every 1,000 arrivals (warm-up included), so a bar can count
+    ``(cases + warmup) * replications``."""
     s = settings_for(scenario, cases, replications, seed, warmup)
     if s.cases < 1 or s.replications < 1 or s.warmup < 0:
         from .distributions import SimulationInputError
@@ -149,12 +152,17 @@ def run(
     started = time.perf_counter()
     for r in range(s.replications):
         res = simulate_replication(
-            plan, scenario, cases=s.cases, warmup=s.warmup, seed=s.seed, replication=r, log=log and r == 0
+            plan,
+            scenario,
+            cases=s.cases,
+            warmup=s.warmup,
+            seed=s.seed,
+            replication=r,
+            log=log and r == 0,
+            progress=progress,
         )
         reps.append(res)
         kpis.append(_rep_kpis(plan, scenario, res))
-        if progress:
-            progress(1)
     seconds = time.perf_counter() - started
     peak = None
     if measure_memory:

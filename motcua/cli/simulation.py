@@ -23,8 +23,9 @@ def _scenario(path: str, prosimos: bool):
 def _run(bpmn: str, sc, cases, replications, seed, warmup, log: bool, label: str):
     model = load_model(Path(bpmn))
     reps = replications if replications is not None else sc.replications
+    n = (cases if cases is not None else sc.cases) + (warmup if warmup is not None else sc.warmup_cases)
     with click.progressbar(
-        length=reps, label=f"{label} ({model.process_id})", file=click.get_text_stream("stderr")
+        length=n * reps, label=f"{label} ({model.process_id})", file=click.get_text_stream("stderr")
     ) as bar:
         return run(
             model, sc, cases=cases, replications=reps, seed=seed, warmup=warmup, log=log, progress=bar.update

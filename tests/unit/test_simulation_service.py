@@ -43,3 +43,9 @@ def test_comparison_and_errors():
     assert set(report) >= {"as_is", "to_be", "difference", "social_cost_saved_vnd_per_year"}
     with pytest.raises(InvalidInput):
         run_simulation(None, BPMN, {"arrivals": {}}, cases=10, replications=1)
+
+
+def test_progress_counts_every_simulated_case():
+    seen: list[int] = []
+    run_simulation(None, BPMN, AS_IS, cases=1500, replications=2, progress=seen.append)
+    assert sum(seen) == (1500 + AS_IS["warmup_cases"]) * 2
