@@ -247,6 +247,10 @@ def load_scenario(raw: Mapping[str, Any] | str | Path, calendar: WorkCalendar | 
         "project": calendar or WeekdayCalendar(),
     }
     for name, cal in (raw.get("calendars") or {}).items():
+        if name in sc.calendars:
+            raise SimulationInputError(
+                f"calendars.{name}: '{name}' is a built-in calendar; choose another name."
+            )
         sc.calendars[str(name)] = _calendar(cal, f"calendars.{name}")
     sc.default_calendar = str(raw.get("default_calendar", "project"))
     sc.calendar(sc.default_calendar)

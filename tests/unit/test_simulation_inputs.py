@@ -127,3 +127,14 @@ def test_calibration_reproduces_the_log_it_was_fitted_on(tmp_path):
     assert per_case["approve"]["simulated_per_case"] == pytest.approx(
         per_case["approve"]["log_per_case"], abs=0.05
     )
+
+
+def test_prosimos_working_calendars_become_officer_calendars():
+    raw = json.loads((ROOT / "benchmarks" / "fixtures" / "loan.prosimos.json").read_text())
+    office = [{"from": "MONDAY", "to": "FRIDAY", "beginTime": "09:00:00", "endTime": "17:00:00"}]
+    raw["resource_calendars"] = [{"id": "always", "name": "office hours", "time_periods": office}]
+    sc = load_prosimos(raw)
+    assert {r.calendar for r in sc.resources.values()} == {"prosimos:always"}
+    assert sc.arrival_calendar == "always"  # the arrival calendar is still 24/7
+    with pytest.raises(SimulationInputError, match="built-in"):
+        load_scenario({"arrivals": {"per_day": 1}, "calendars": {"weekday": {}}})
