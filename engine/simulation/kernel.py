@@ -776,8 +776,6 @@ def _draw(values: list, cum: list[float], u: Uniforms) -> Any:
 
 
 def _run_script(policy: SandboxPolicy, node: Any, case: _Case) -> None:
-    from .plan import _Builder  # noqa: F401  (keeps the import graph obvious)
-
     namespace, base = policy._namespace(case.data, None)
     exec(node.script, namespace)  # noqa: S102 - compiled by the sandbox's checker
     for key, value in namespace.items():
