@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.bpmn.sandbox import SandboxPolicy
+from engine.bpmn.sandbox import SandboxPolicy, ScriptLimitError, _LimitHit
 
 from .distributions import Sampler, SimulationInputError, Uniforms, stream_seed
 from .plan import AND, CATCH, END, EVENTGW, MI, OR, PASS, SUB, TASK, TERMINATE, XOR, Plan
@@ -777,7 +777,10 @@ def _draw(values: list, cum: list[float], u: Uniforms) -> Any:
 
 def _run_script(policy: SandboxPolicy, node: Any, case: _Case) -> None:
     namespace, base = policy._namespace(case.data, None)
-    exec(node.script, namespace)  # noqa: S102 - compiled by the sandbox's checker
+    try:
+        exec(node.script, namespace)  # noqa: S102 - compiled by the sandbox's checker
+    except _LimitHit as hit:  # the sandbox's step budget: an endless script
+        raise ScriptLimitError(str(hit)) from None
     for key, value in namespace.items():
         if key in base and value is base[key]:
             continue
