@@ -269,9 +269,19 @@ def comparison(as_is: SimulationRun, to_be: SimulationRun) -> dict[str, Any]:
         saved = {k: -v * annual for k, v in diffs["compliance_cost_vnd"].items() if k != "half_width"}
         saved["half_width"] = diffs["compliance_cost_vnd"]["half_width"] * annual
         saved["low"], saved["high"] = min(saved["low"], saved["high"]), max(saved["low"], saved["high"])
+    first, second = summary(as_is), summary(to_be)
+    # one set of bins for both histograms, so the two distributions can be read side by side
+    a_ct, b_ct = as_is.cycle_times(), to_be.cycle_times()
+    if len(a_ct) and len(b_ct):
+        edges = np.histogram_bin_edges(np.concatenate([a_ct, b_ct]), bins=30)
+        for s, ct in ((first, a_ct), (second, b_ct)):
+            s["cycle_time_histogram"] = {
+                "edges": edges.tolist(),
+                "counts": np.histogram(ct, bins=edges)[0].tolist(),
+            }
     return {
-        "as_is": summary(as_is),
-        "to_be": summary(to_be),
+        "as_is": first,
+        "to_be": second,
         "difference": diffs,
         "social_cost_saved_vnd_per_year": saved,
         "annual_applicants": annual,
