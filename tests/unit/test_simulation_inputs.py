@@ -138,3 +138,20 @@ def test_prosimos_working_calendars_become_officer_calendars():
     assert sc.arrival_calendar == "always"  # the arrival calendar is still 24/7
     with pytest.raises(SimulationInputError, match="built-in"):
         load_scenario({"arrivals": {"per_day": 1}, "calendars": {"weekday": {}}})
+
+
+def test_an_xes_log_is_read_with_start_and_complete_events(tmp_path):
+    xes = tmp_path / "log.xes"
+    xes.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><log xes.version="1.0">'
+        '<trace><string key="concept:name" value="c1"/>'
+        '<event><string key="concept:name" value="intake"/><string key="lifecycle:transition" value="start"/>'
+        '<date key="time:timestamp" value="2026-01-05T08:00:00+07:00"/></event>'
+        '<event><string key="concept:name" value="intake"/><string key="lifecycle:transition" value="complete"/>'
+        '<date key="time:timestamp" value="2026-01-05T08:20:00+07:00"/></event>'
+        '<event><string key="concept:name" value="return"/>'
+        '<date key="time:timestamp" value="2026-01-05T09:00:00+07:00"/></event>'
+        "</trace></log>"
+    )
+    rows = read_log(xes)
+    assert [(c, a, e - s) for c, a, s, e in rows] == [("c1", "intake", 1200.0), ("c1", "return", 0.0)]
