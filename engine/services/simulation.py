@@ -30,3 +30,39 @@ def run_simulation(
         return summary(first)
     second = run(load_model(to_be), sc, cases=cases, replications=replications, seed=seed, progress=progress)
     return comparison(first, second)
+
+
+def event_log(ctx: Context, process_id: str) -> list[tuple[str, str, float, float]]:
+    """The engine's own event log of one process as (dossier, activity, start, end) rows for
+    calibration: work starts when an officer claims the task (or when it became ready, for tasks
+    never claimed) and ends when it completes. Times are epoch seconds."""
+    from sqlalchemy import select
+
+    from engine.store.models import Event
+
+    rows: list[tuple[str, str, float, float]] = []
+    opened: dict[tuple[int, str], float] = {}
+    with ctx.db.read() as s:
+        query = (
+            select(Event.dossier_id, Event.activity, Event.lifecycle, Event.at, Event.task_id)
+            .where(Event.process_id == process_id)
+            .order_by(Event.id)
+        )
+        for dossier_id, activity, lifecycle, at, task_id in s.execute(query):
+            key = (dossier_id, str(task_id or activity))
+            t = _epoch(at)
+            if lifecycle == "start":
+                opened.setdefault(key, t)
+            elif lifecycle == "claim":
+                opened[key] = t
+            elif lifecycle == "release":
+                continue
+            elif lifecycle == "complete":
+                rows.append((str(dossier_id), activity, opened.pop(key, t), t))
+    return rows
+
+
+def _epoch(at) -> float:
+    from datetime import UTC
+
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from lxml import etree
 
-from engine.bpmn.xml import parse_xml
 from engine.clock import VIETNAM
 
 from .distributions import SimulationInputError
@@ -72,21 +71,27 @@ def read_log(path: Path) -> list[tuple[str, str, float, float]]:
                 continue
             t = _ts(r[time_c])
             life = (r.get(life_c) or "complete").lower() if life_c else "complete"
-            if life in ("start", "started", "ready", "assign"):
+            if life in ("start", "started", "ready"):
                 open_.setdefault((case, act), t)
+            elif life in ("claim", "assign"):  # an officer took the task: work starts now
+                open_[(case, act)] = t
             elif life in ("complete", "completed", "end"):
                 rows.append((case, act, open_.pop((case, act), t), t))
         return rows
 
 
 def _read_xes(path: Path) -> list[tuple[str, str, float, float]]:
-    doc = parse_xml(path.read_bytes(), path.name)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(path.read_bytes(), parser)
+    except etree.XMLSyntaxError as exc:
+        raise SimulationInputError(f"{path.name} is not a readable XES file: {exc}") from None
     rows = []
 
     def attrs(el) -> dict[str, str]:
         return {c.get("key"): c.get("value") for c in el if isinstance(c.tag, str)}
 
-    for trace in doc.root.iter():
+    for trace in root.iter():
         if not isinstance(trace.tag, str) or etree.QName(trace).localname != "trace":
             continue
         case = attrs(trace).get("concept:name", str(len(rows)))
@@ -296,9 +301,15 @@ def _first_task(nodes, start: int, exclude: set[int]) -> str | None:
 
 
 def calibrate(
-    log: Path, model: SimModel, *, cases: int | None = None, seed: int = 1, calendar: str = "always"
+    log: Path | list[tuple[str, str, float, float]],
+    model: SimModel,
+    *,
+    cases: int | None = None,
+    seed: int = 1,
+    calendar: str = "always",
 ) -> dict[str, Any]:
-    rows = read_log(log)
+    """Fit a scenario to a log (a file, or rows from the engine's event log) and check the fit."""
+    rows = read_log(log) if isinstance(log, Path) else list(log)
     raw = fit_scenario(rows, model, calendar)
     if not raw["branches"]:
         raw.pop("branches")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.bpmn.sandbox import SandboxPolicy
+from engine.bpmn.sandbox import SandboxPolicy, ScriptLimitError, _LimitHit
 
 from .distributions import Sampler, SimulationInputError, Uniforms, stream_seed
 from .plan import AND, CATCH, END, EVENTGW, MI, OR, PASS, SUB, TASK, TERMINATE, XOR, Plan
@@ -41,16 +41,15 @@ class _Scope:
 class _Inst:
     __slots__ = ("node", "scope", "enq", "start", "end", "work", "done", "cancelled", "child")
 
-    def __init__(self, node, scope, enq) -> None:
+    def __init__(self, node, scope, enq, work) -> None:
         self.node = node
         self.scope = scope
         self.enq = enq
+        self.work = work
         self.start = -1.0
-        self.end = -1.0
-        self.work = 0.0
         self.done = False
         self.cancelled = False
-        self.child = None
+        # ``end`` is set when the work is scheduled, ``child`` for sub-processes and multi-instance
 
 
 class _Case:
@@ -94,7 +93,15 @@ class ReplicationResult:
 
 
 def simulate_replication(
-    plan: Plan, sc: Scenario, *, cases: int, warmup: int, seed: int, replication: int, log: bool = False
+    plan: Plan,
+    sc: Scenario,
+    *,
+    cases: int,
+    warmup: int,
+    seed: int,
+    replication: int,
+    log: bool = False,
+    progress: Any = None,
 ) -> ReplicationResult:
     origin, first_offset = origin_of(sc)
     nodes = plan.nodes
@@ -157,12 +164,35 @@ def simulate_replication(
     busy = [0.0] * n_pools
     track = plan.needs_cancel
     policy = SandboxPolicy() if plan.uses_data else None
+    arrival_flags = list(sc.arrival_flags.items())
+    plain = [
+        n.kind == TASK
+        and n.pool >= 0
+        and n.duration is not None
+        and n.citizen is None
+        and not n.boundaries
+        and n.script is None
+        and n.operator is None
+        and not n.redraw
+        and not plan.needs_cancel
+        for n in nodes
+    ]
+    data_nodes = [bool(n.script is not None or n.operator is not None or n.redraw) for n in nodes]
+    op_streams = {
+        n.operator: (
+            sc.operators[n.operator[0]][0],
+            np.cumsum(sc.operators[n.operator[0]][1]).tolist(),
+            Uniforms(rng(f"operator:{n.operator[0]}:{n.operator[1]}")),
+        )
+        for n in nodes
+        if n.operator is not None
+    }
     data_streams = (
         {
             var: (vals, np.cumsum(p).tolist(), Uniforms(rng(f"data:{var}")))
             for var, (vals, p) in sc.data.items()
         }
-        if sc.data
+        if sc.data is not None
         else None
     )
 
@@ -321,7 +351,11 @@ def simulate_replication(
         scope = inst.scope
         if track and scope.insts is not None:
             scope.insts.discard(inst)
-        fork(scope, succ[inst.node], t)
+        nexts = succ[inst.node]
+        if len(nexts) == 1:
+            advance(scope, nexts[0], t)
+        else:
+            fork(scope, nexts, t)
 
     def fork(scope: _Scope, nexts: list[int], t: float) -> None:
         """Replace the token that just left a node by one token per successor."""
@@ -342,6 +376,29 @@ def simulate_replication(
         nonlocal seq
         while True:
             k = kind[n]
+            if plain[n]:  # a task done by an officer, with nothing else attached: the common case
+                d = dur[n]()
+                inst = _Inst(n, scope, t, d)
+                p = pool_of[n]
+                if free[p] > 0:
+                    free[p] -= 1
+                    tab = ptab[p]
+                    if tab is None:
+                        e = t + d
+                        inst.start = t
+                    else:
+                        s = tab.next_work(t)
+                        e = tab.add(s, d)
+                        inst.start = s
+                    inst.end = e
+                    if window_open:
+                        busy[p] += d
+                    seq += 1
+                    heappush(heap, (e, seq, _DONE, inst, None))
+                else:
+                    queues[p].append(inst)
+                    qchange(p, t, 1)
+                return
             if k == TASK:
                 case = scope.case
                 c = cit[n]
@@ -351,20 +408,27 @@ def simulate_replication(
                     case.copies += c[2]
                     case.travel += c[3]
                     case.fees += c[4]
-                node = nodes[n]
-                if node.script is not None:
-                    try:
-                        _run_script(policy, node, case)
-                    except Exception as exc:  # a script the scenario's data cannot satisfy
-                        raise SimulationInputError(
-                            f"Script task '{node.bpmn_id}' failed on the scenario data: {exc}"
-                        ) from None
+                if data_nodes[n]:
+                    node = nodes[n]
+                    for var in node.redraw:
+                        vals, cum, u = data_streams[var]
+                        case.data[var] = _draw(vals, cum, u)
+                    if node.operator is not None:
+                        vals, cum, u = op_streams[node.operator]
+                        case.data[node.operator[1]] = _draw(vals, cum, u)
+                    if node.script is not None:
+                        try:
+                            _run_script(policy, node, case)
+                        except Exception as exc:  # a script the scenario's data cannot satisfy
+                            raise SimulationInputError(
+                                f"Script task '{node.bpmn_id}' failed on the scenario data: {exc}"
+                            ) from None
                 sampler = dur[n]
                 p = pool_of[n]
                 if sampler is None and p < 0 and not bnds[n]:
                     nexts = succ[n]
                     if log_rows is not None:
-                        log_rows.append((case.id, n, t, t, t, False))
+                        log_rows.append((case.id, n, t, t, t, False, 0.0))
                     if case.counted:
                         step_count[n] += 1
                     if len(nexts) == 1:
@@ -372,8 +436,7 @@ def simulate_replication(
                         continue
                     fork(scope, nexts, t)
                     return
-                inst = _Inst(n, scope, t)
-                inst.work = sampler() if sampler is not None else 0.0
+                inst = _Inst(n, scope, t, sampler() if sampler is not None else 0.0)
                 if track:
                     if scope.insts is None:
                         scope.insts = set()
@@ -493,8 +556,9 @@ def simulate_replication(
                 heappush(heap, (t + when, seq, _DELAY, scope, best))
                 return
             if k in (SUB, MI):
-                inst = _Inst(n, scope, t)
+                inst = _Inst(n, scope, t, 0.0)
                 inst.start = t
+                inst.child = None
                 if track:
                     if scope.insts is None:
                         scope.insts = set()
@@ -563,10 +627,18 @@ def simulate_replication(
                 step_proc[n] += t - inst.start
                 step_work[n] += inst.work
             if log_rows is not None:
-                log_rows.append((case.id, n, inst.enq, inst.start, t, False))
-            if inst.scope.cancelled:
+                log_rows.append((case.id, n, inst.enq, inst.start, t, False, inst.work))
+            scope = inst.scope
+            if scope.cancelled:
                 continue
-            activity_done(inst, t)
+            if track or bnds[n]:
+                activity_done(inst, t)
+            else:
+                nexts = succ[n]
+                if len(nexts) == 1:
+                    advance(scope, nexts[0], t)
+                else:
+                    fork(scope, nexts, t)
         elif code == _ARRIVAL:
             cid = a
             counted = cid >= warmup
@@ -581,6 +653,8 @@ def simulate_replication(
             case = _Case(cid, t, counted)
             if data_streams is not None:
                 case.data = {var: _draw(vals, cum, u) for var, (vals, cum, u) in data_streams.items()}
+                for var, cutoff in arrival_flags:  # e.g. received after 15:00 (Vietnam time)
+                    case.data[var] = t % DAY >= cutoff
             case.trips = per_case.trips
             case.hours = per_case.hours
             case.copies = per_case.copies
@@ -593,6 +667,8 @@ def simulate_replication(
             scope.active = len(starts)
             for s in starts:
                 advance(scope, s, t)
+            if progress is not None and cid % 1000 == 999:
+                progress(1000)
             if cid + 1 < total:
                 if arrival_tab is None:
                     nt = t + inter()
@@ -618,7 +694,17 @@ def simulate_replication(
                 if track and scope.insts is not None:
                     scope.insts.discard(inst)
                 if log_rows is not None:
-                    log_rows.append((scope.case.id, inst.node, inst.enq, inst.start, t, True))
+                    log_rows.append(
+                        (
+                            scope.case.id,
+                            inst.node,
+                            inst.enq,
+                            inst.start,
+                            t,
+                            True,
+                            _worked(inst, ptab, pool_of, t),
+                        )
+                    )
                 fork(scope, bd.succ, t)
             else:
                 scope.active += len(bd.succ)
@@ -628,6 +714,8 @@ def simulate_replication(
                     sampler = bsamp[inst.node][bi][0]
                     seq += 1
                     heappush(heap, (t + sampler(), seq, _BOUNDARY, inst, (bi, left - 1 if left > 0 else -1)))
+    if progress is not None and total % 1000:
+        progress(total % 1000)
     t_end = t
     if t_warm is None:
         t_warm = 0.0
@@ -666,6 +754,15 @@ def simulate_replication(
     )
 
 
+def _worked(inst: _Inst, ptab: list, pool_of: list[int], t: float) -> float:
+    """Working seconds an interrupted task received before ``t``."""
+    if inst.start < 0 or t <= inst.start:
+        return 0.0
+    p = pool_of[inst.node]
+    tab = ptab[p] if p >= 0 else None
+    return t - inst.start if tab is None else tab.to_work(t) - tab.to_work(inst.start)
+
+
 def _argmax(values: list[float]) -> int:
     return max(range(len(values)), key=values.__getitem__)
 
@@ -679,10 +776,11 @@ def _draw(values: list, cum: list[float], u: Uniforms) -> Any:
 
 
 def _run_script(policy: SandboxPolicy, node: Any, case: _Case) -> None:
-    from .plan import _Builder  # noqa: F401  (keeps the import graph obvious)
-
     namespace, base = policy._namespace(case.data, None)
-    exec(node.script, namespace)  # noqa: S102 - compiled by the sandbox's checker
+    try:
+        exec(node.script, namespace)  # noqa: S102 - compiled by the sandbox's checker
+    except _LimitHit as hit:  # the sandbox's step budget: an endless script
+        raise ScriptLimitError(str(hit)) from None
     for key, value in namespace.items():
         if key in base and value is base[key]:
             continue

@@ -76,6 +76,8 @@ class Node:
     sequential: bool = False
     count: Distribution | None = None
     script: Any = None
+    operator: tuple[str, str] | None = None  # service task: (operator, result variable) in data mode
+    redraw: list[str] = field(default_factory=list)  # data variables drawn again when the task runs
     citizen: CitizenStep | None = None
     step: bool = False  # counted as a step in the per-step KPIs
     scope_path: str = ""
@@ -378,6 +380,19 @@ class _Builder:
             script = getattr(ts, "script", None)
             if script:
                 node.script = compile_source(script, "exec", self.policy.allowed_names)
+        if ttype == "service" and self.uses_data:
+            op, var = getattr(ts, "operation_name", None), getattr(ts, "result_variable", None)
+            if op and var:
+                if op not in self.sc.operators:
+                    raise self.refuse(
+                        ts,
+                        f"with case data, the results of operator '{op}' are drawn from the scenario: "
+                        f'give "operators": {{"{op}": {{"values": [...], "weights": [...]}}}}',
+                    )
+                node.operator = (op, var)
+        for var, keys in self.sc.redraw.items():
+            if node.bpmn_id in keys or ts.bpmn_name in keys or (node.stage and f"stage:{node.stage}" in keys):
+                node.redraw.append(var)
         return node
 
     def attach_boundary(self, b: Any, local: dict[str, int]) -> None:

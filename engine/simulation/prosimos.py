@@ -76,12 +76,16 @@ def load_prosimos(
             raise SimulationInputError(f"Prosimos '{key}' is not simulated by motcua.")
     if raw.get("model_type", "CRISP") not in ("CRISP", "CRSIP"):
         raise SimulationInputError("Only CRISP (not fuzzy) Prosimos calendars are read.")
-    calendars = {
-        c["id"]: _calendar(c["time_periods"], f"resource_calendars.{c['id']}")
+    found = {
+        f"prosimos:{c['id']}": _calendar(c["time_periods"], f"resource_calendars.{c['id']}")
         for c in raw["resource_calendars"]
     }
     if raw.get("arrival_time_calendar"):
-        calendars["arrival"] = _calendar(raw["arrival_time_calendar"], "arrival_time_calendar")
+        found["arrival"] = _calendar(raw["arrival_time_calendar"], "arrival_time_calendar")
+    # a calendar open all day every day is the built-in 24/7 one (and the fastest)
+    full = {"periods": [["00:00:00", "23:59:59"]], "weekdays": list(range(7))}
+    names = {k: ("always" if c == full else k) for k, c in found.items()}
+    calendars = {k: c for k, c in found.items() if names[k] != "always"}
     warnings: list[str] = []
     resources, owner = {}, {}
     for pool in raw["resource_profiles"]:
@@ -94,7 +98,7 @@ def load_prosimos(
         resources[pool["id"]] = {
             "count": sum(int(r.get("amount", 1)) for r in pool["resource_list"]),
             "cost_per_hour": sum(costs) / len(costs),
-            "calendar": cals.pop(),
+            "calendar": names[f"prosimos:{cals.pop()}"],
         }
         for r in pool["resource_list"]:
             owner[r["id"]] = pool["id"]
@@ -124,7 +128,7 @@ def load_prosimos(
         "name": "prosimos",
         "arrivals": {
             "interarrival": _dist(raw["arrival_time_distribution"], "arrival_time_distribution"),
-            "calendar": "arrival" if "arrival" in calendars else "always",
+            "calendar": names.get("arrival", "always"),
         },
         "calendars": calendars,
         "resources": resources,
@@ -132,7 +136,7 @@ def load_prosimos(
         "assign": assign,
         "branches": branches,
         "events": events,
-        "default_calendar": "arrival" if "arrival" in calendars else "always",
+        "default_calendar": names.get("arrival", "always"),
         **extra,
     }
     sc = load_scenario(scenario, calendar)

@@ -11,7 +11,10 @@ from typing import Any
 from .runner import SimulationRun
 from .timetable import Timetable
 
-LOG_COLUMNS = ["case_id", "activity_id", "activity", "stage", "role", "enqueued", "start", "end", "cancelled"]
+LOG_COLUMNS = [
+    "case_id", "activity_id", "activity", "stage", "role",
+    "enqueued", "start", "end", "work_seconds", "cancelled",
+]  # fmt: skip
 
 
 def write_event_log(run: SimulationRun, handle: io.TextIOBase) -> int:
@@ -26,7 +29,7 @@ def write_event_log(run: SimulationRun, handle: io.TextIOBase) -> int:
     nodes = run.plan.nodes
     writer = csv.writer(handle)
     writer.writerow(LOG_COLUMNS)
-    for case, n, enq, start, end, cancelled in sorted(rep.log, key=lambda r: (r[0], r[3])):
+    for case, n, enq, start, end, cancelled, work in sorted(rep.log, key=lambda r: (r[0], r[3])):
         node = nodes[n]
         writer.writerow(
             [
@@ -38,6 +41,7 @@ def write_event_log(run: SimulationRun, handle: io.TextIOBase) -> int:
                 clock.datetime(enq).isoformat(timespec="seconds"),
                 clock.datetime(start).isoformat(timespec="seconds"),
                 clock.datetime(end).isoformat(timespec="seconds"),
+                round(work, 3),
                 int(cancelled),
             ]
         )

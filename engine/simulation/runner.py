@@ -136,7 +136,10 @@ def run(
     progress: Callable[[int], None] | None = None,
     measure_memory: bool = False,
 ) -> SimulationRun:
-    """Simulate ``replications`` independent runs; replication r uses streams seeded (seed, r, name)."""
+    """Simulate ``replications`` independent runs; replication r uses streams seeded (seed, r, name).
+
+    ``progress(n)`` is told of every 1,000 arrivals (warm-up included), so a bar can count
+    ``(cases + warmup) * replications``."""
     s = settings_for(scenario, cases, replications, seed, warmup)
     if s.cases < 1 or s.replications < 1 or s.warmup < 0:
         from .distributions import SimulationInputError
@@ -149,12 +152,17 @@ def run(
     started = time.perf_counter()
     for r in range(s.replications):
         res = simulate_replication(
-            plan, scenario, cases=s.cases, warmup=s.warmup, seed=s.seed, replication=r, log=log and r == 0
+            plan,
+            scenario,
+            cases=s.cases,
+            warmup=s.warmup,
+            seed=s.seed,
+            replication=r,
+            log=log and r == 0,
+            progress=progress,
         )
         reps.append(res)
         kpis.append(_rep_kpis(plan, scenario, res))
-        if progress:
-            progress(1)
     seconds = time.perf_counter() - started
     peak = None
     if measure_memory:
@@ -261,9 +269,19 @@ def comparison(as_is: SimulationRun, to_be: SimulationRun) -> dict[str, Any]:
         saved = {k: -v * annual for k, v in diffs["compliance_cost_vnd"].items() if k != "half_width"}
         saved["half_width"] = diffs["compliance_cost_vnd"]["half_width"] * annual
         saved["low"], saved["high"] = min(saved["low"], saved["high"]), max(saved["low"], saved["high"])
+    first, second = summary(as_is), summary(to_be)
+    # one set of bins for both histograms, so the two distributions can be read side by side
+    a_ct, b_ct = as_is.cycle_times(), to_be.cycle_times()
+    if len(a_ct) and len(b_ct):
+        edges = np.histogram_bin_edges(np.concatenate([a_ct, b_ct]), bins=30)
+        for s, ct in ((first, a_ct), (second, b_ct)):
+            s["cycle_time_histogram"] = {
+                "edges": edges.tolist(),
+                "counts": np.histogram(ct, bins=edges)[0].tolist(),
+            }
     return {
-        "as_is": summary(as_is),
-        "to_be": summary(to_be),
+        "as_is": first,
+        "to_be": second,
         "difference": diffs,
         "social_cost_saved_vnd_per_year": saved,
         "annual_applicants": annual,

@@ -109,6 +109,9 @@ class Scenario:
     assign: dict[str, str] = field(default_factory=dict)
     branches: dict[str, dict[str, float]] = field(default_factory=dict)
     data: dict[str, tuple[list[Any], list[float]]] | None = None
+    redraw: dict[str, list[str]] = field(default_factory=dict)  # variable -> tasks that redraw it
+    arrival_flags: dict[str, float] = field(default_factory=dict)  # variable -> local time of day (s)
+    operators: dict[str, tuple[list[Any], list[float]]] = field(default_factory=dict)
     events: dict[str, EventTrigger] = field(default_factory=dict)
     multi_instance: dict[str, Distribution] = field(default_factory=dict)
     citizen: Citizen = field(default_factory=Citizen)
@@ -145,6 +148,18 @@ class Scenario:
             if key is not None and key in steps:
                 return steps[key]
         return None
+
+
+def _choice(spec: Any, where: str) -> tuple[list[Any], list[float]]:
+    """A discrete draw: ``{"values": [...], "weights": [...]}`` or one constant value."""
+    if isinstance(spec, Mapping) and "values" in spec:
+        values = list(spec["values"])
+        weights = [float(w) for w in spec.get("weights") or [1.0] * len(values)]
+        if not values or len(weights) != len(values) or sum(weights) <= 0 or min(weights) < 0:
+            raise SimulationInputError(f"{where}: 'values' and matching non-negative 'weights'.")
+        total = sum(weights)
+        return values, [w / total for w in weights]
+    return [spec], [1.0]
 
 
 def _dist_table(raw: Any, where: str) -> dict[str, Distribution]:
@@ -192,7 +207,7 @@ def _citizen_step(raw: Any, where: str) -> CitizenStep:
 KNOWN_KEYS = {
     "name", "description", "sources", "start", "cases", "replications", "warmup_cases", "seed",
     "arrivals", "default_calendar", "calendars", "limit", "resources", "durations", "assign",
-    "branches", "data", "events", "multi_instance", "citizen",
+    "branches", "data", "operators", "events", "multi_instance", "citizen",
 }  # fmt: skip
 
 
@@ -232,6 +247,10 @@ def load_scenario(raw: Mapping[str, Any] | str | Path, calendar: WorkCalendar | 
         "project": calendar or WeekdayCalendar(),
     }
     for name, cal in (raw.get("calendars") or {}).items():
+        if name in sc.calendars:
+            raise SimulationInputError(
+                f"calendars.{name}: '{name}' is a built-in calendar; choose another name."
+            )
         sc.calendars[str(name)] = _calendar(cal, f"calendars.{name}")
     sc.default_calendar = str(raw.get("default_calendar", "project"))
     sc.calendar(sc.default_calendar)
@@ -294,18 +313,23 @@ def load_scenario(raw: Mapping[str, Any] | str | Path, calendar: WorkCalendar | 
             raise SimulationInputError(f"branches.{gw}: probabilities cannot be negative.")
         sc.branches[str(gw)] = clean
 
-    if raw.get("data") is not None:
+    if raw.get("data") is not None or raw.get("operators") is not None:
         sc.data = {}
-        for var, spec in raw["data"].items():
-            if isinstance(spec, Mapping) and "values" in spec:
-                values = list(spec["values"])
-                weights = [float(w) for w in spec.get("weights") or [1.0] * len(values)]
-                if not values or len(weights) != len(values) or sum(weights) <= 0:
-                    raise SimulationInputError(f"data.{var}: 'values' and matching positive 'weights'.")
-                total = sum(weights)
-                sc.data[str(var)] = (values, [w / total for w in weights])
-            else:
-                sc.data[str(var)] = ([spec], [1.0])
+        for var, spec in (raw.get("data") or {}).items():
+            if isinstance(spec, Mapping) and "arrival_after" in spec:
+                try:
+                    cutoff = time.fromisoformat(str(spec["arrival_after"]))
+                except ValueError:
+                    raise SimulationInputError(f"data.{var}.arrival_after: a time such as '15:00'.") from None
+                sc.arrival_flags[str(var)] = cutoff.hour * 3600 + cutoff.minute * 60 + cutoff.second
+                continue
+            sc.data[str(var)] = _choice(spec, f"data.{var}")
+            if isinstance(spec, Mapping) and spec.get("redraw_after"):
+                keys = spec["redraw_after"]
+                keys = [keys] if isinstance(keys, str) else list(keys)
+                sc.redraw[str(var)] = [str(k) for k in keys]
+        for op, spec in (raw.get("operators") or {}).items():
+            sc.operators[str(op)] = _choice(spec, f"operators.{op}")
 
     for ev, spec in (raw.get("events") or {}).items():
         if not isinstance(spec, Mapping):

@@ -18,7 +18,9 @@ DAY = 86400.0
 
 
 def _seconds(t: time) -> float:
-    return t.hour * 3600 + t.minute * 60 + t.second
+    if (t.hour, t.minute, t.second) == (23, 59, 59):  # "until the end of the day"
+        return DAY
+    return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
 
 
 class Timetable:

@@ -23,8 +23,9 @@ def _scenario(path: str, prosimos: bool):
 def _run(bpmn: str, sc, cases, replications, seed, warmup, log: bool, label: str):
     model = load_model(Path(bpmn))
     reps = replications if replications is not None else sc.replications
+    n = (cases if cases is not None else sc.cases) + (warmup if warmup is not None else sc.warmup_cases)
     with click.progressbar(
-        length=reps, label=f"{label} ({model.process_id})", file=click.get_text_stream("stderr")
+        length=n * reps, label=f"{label} ({model.process_id})", file=click.get_text_stream("stderr")
     ) as bar:
         return run(
             model, sc, cases=cases, replications=reps, seed=seed, warmup=warmup, log=log, progress=bar.update
@@ -99,11 +100,30 @@ def simulate(
 @click.option("--as-is", "as_is", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--to-be", "to_be", required=True, type=click.Path(exists=True, dir_okay=False))
 @_options
-def compare(as_is, to_be, scenario_path, prosimos, cases, replications, seed, warmup, as_json, report_path):
+@click.option(
+    "--to-be-scenario",
+    "to_be_scenario",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A scenario for the to-be model (default: the same as the as-is).",
+)
+def compare(
+    as_is,
+    to_be,
+    scenario_path,
+    prosimos,
+    cases,
+    replications,
+    seed,
+    warmup,
+    as_json,
+    report_path,
+    to_be_scenario,
+):
     """Compare as-is and to-be on common random numbers; CIs on the paired difference."""
     sc = _scenario(scenario_path, prosimos)
+    sc_to_be = _scenario(to_be_scenario, prosimos) if to_be_scenario else sc
     a = _run(as_is, sc, cases, replications, seed, warmup, False, "as-is")
-    b = _run(to_be, sc, cases, replications, seed, warmup, False, "to-be")
+    b = _run(to_be, sc_to_be, cases, replications, seed, warmup, False, "to-be")
     c = comparison(a, b)
     if report_path:
         Path(report_path).write_text(html_report(comparison=c), encoding="utf-8")
@@ -114,14 +134,24 @@ def compare(as_is, to_be, scenario_path, prosimos, cases, replications, seed, wa
     _print_summary(c["to_be"])
     click.echo("difference (to-be minus as-is), 95 % CI:")
     for key, v in c["difference"].items():
-        click.echo(f"  {key:22} {v['mean']:16,.3f}  [{v['low']:,.3f}; {v['high']:,.3f}]")
+        scale, unit = (3600, "h") if key.startswith("cycle") else (1, "")
+        click.echo(
+            f"  {key:22} {v['mean'] / scale:16,.3f}{unit}  "
+            f"[{v['low'] / scale:,.3f}; {v['high'] / scale:,.3f}]"
+        )
     if c["social_cost_saved_vnd_per_year"]:
         v = c["social_cost_saved_vnd_per_year"]
         click.echo(f"social cost saved per year: {v['mean']:,.0f} VND [{v['low']:,.0f}; {v['high']:,.0f}]")
 
 
 @click.command()
-@click.option("--log", "log_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--log", "log_path", type=click.Path(exists=True, dir_okay=False), help="A CSV or XES log.")
+@click.option(
+    "--from-database",
+    "process_id",
+    metavar="PROCESS_ID",
+    help="Read the engine's own event log of this process from the configured database.",
+)
 @click.option("--bpmn", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Where to write the scenario JSON.")
 @click.option("--cases", type=int, default=None, help="Cases to simulate when checking the fit.")
@@ -133,11 +163,21 @@ def compare(as_is, to_be, scenario_path, prosimos, cases, replications, seed, wa
     help="Fit durations in this calendar's working time (weekday: 07:30-11:30, 13:00-17:00, Mon-Fri).",
 )
 @click.option("--json", "as_json", is_flag=True)
-def calibrate(log_path, bpmn, out_path, cases, seed, calendar, as_json):
+def calibrate(log_path, process_id, bpmn, out_path, cases, seed, calendar, as_json):
     """Fit a scenario to an event log (CSV, XES or the engine's event log) and check the fit."""
     from engine.simulation.calibrate import calibrate as fit
 
-    result = fit(Path(log_path), load_model(Path(bpmn)), cases=cases, seed=seed, calendar=calendar)
+    if bool(log_path) == bool(process_id):
+        raise click.UsageError("give either --log FILE or --from-database PROCESS_ID")
+    if process_id:
+        from engine.services.simulation import event_log
+
+        from .common import context
+
+        log = event_log(context(), process_id)
+    else:
+        log = Path(log_path)
+    result = fit(log, load_model(Path(bpmn)), cases=cases, seed=seed, calendar=calendar)
     text = json.dumps(result["scenario"], ensure_ascii=False, indent=2)
     if out_path:
         Path(out_path).write_text(text + "\n", encoding="utf-8")

@@ -62,20 +62,31 @@ def test_officers_work_only_in_working_hours_and_never_on_holidays(five_stage):
     result = run(five_stage, sc, cases=400, replications=1, seed=1, log=True)
     origin = sc.start.date()
     periods = [(7.5 * 3600, 11.5 * 3600), (13 * 3600, 17 * 3600)]
+    # an independent check: count, second by second of each task, the time that falls in working hours
     worked = 0
-    for _case, _node, _enq, start, end, _cancelled in result.reps[0].log:
+    for _case, _node, _enq, start, end, _cancelled, work in result.reps[0].log:
         if end <= start:
             continue
         worked += 1
+        inside, s = 0.0, start
+        while s < end:
+            day = int(s // 86400)
+            d = date.fromordinal(origin.toordinal() + day)
+            open_day = d.weekday() < 5 and d.isoformat() not in holidays
+            nxt = min(end, (day + 1) * 86400)
+            if open_day:
+                for a, b in periods:
+                    lo, hi = max(s, day * 86400 + a), min(nxt, day * 86400 + b)
+                    inside += max(0.0, hi - lo)
+            s = nxt
+        # all of the task's work lies in working time: none before, after, at lunch or on holidays
+        assert inside == pytest.approx(work, abs=1e-3)
         day = int(start // 86400)
-        assert day == int((end - 1e-6) // 86400) or True
-        d = date.fromordinal(origin.toordinal() + day)
-        assert d.weekday() < 5 and d.isoformat() not in holidays, d
         within = start - day * 86400
         assert any(a - 1e-6 <= within <= b + 1e-6 for a, b in periods), within / 3600
     assert worked > 0
     # the holidays pushed work into the following days: nothing was started on 7-8 January
-    starts = {int(s // 86400) for _c, _n, _q, s, e, _x in result.reps[0].log if e > s}
+    starts = {int(s // 86400) for _c, _n, _q, s, e, _x, _w in result.reps[0].log if e > s}
     assert 2 not in starts and 3 not in starts
 
 
@@ -183,3 +194,55 @@ def test_interrupting_timer_cancels_the_task_and_frees_the_officer():
     cycle = result.reps[0].ends - result.reps[0].arrivals
     assert np.allclose(cycle, 3600)  # every case leaves through the 1 h timer
     assert all(row[5] for row in result.reps[0].log)  # and each task was cancelled
+    assert all(row[6] == pytest.approx(3600) for row in result.reps[0].log)  # after 1 h of work
+
+
+def _always(resources: dict, durations: dict, every_hours: float = 3) -> object:
+    return load_scenario(
+        {
+            "arrivals": {"interarrival": {"type": "fixed", "value": every_hours, "unit": "hours"}},
+            "default_calendar": "always",
+            "resources": {role: {"count": n, "calendar": "always"} for role, n in resources.items()},
+            "durations": {"tasks": durations},
+        }
+    )
+
+
+def test_an_interrupting_timer_on_a_sub_process_cancels_the_work_inside():
+    body = """
+<bpmn:laneSet id="ls"><bpmn:lane id="L" name="appraiser"><bpmn:flowNodeRef>inner</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+<bpmn:startEvent id="start"/>
+<bpmn:subProcess id="sp"><bpmn:startEvent id="s2"/><bpmn:userTask id="inner"/><bpmn:endEvent id="e2"/>
+<bpmn:sequenceFlow id="g1" sourceRef="s2" targetRef="inner"/><bpmn:sequenceFlow id="g2" sourceRef="inner" targetRef="e2"/></bpmn:subProcess>
+<bpmn:boundaryEvent id="late" attachedToRef="sp"><bpmn:timerEventDefinition><bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+<bpmn:endEvent id="end"/><bpmn:endEvent id="escalated"/>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sp"/><bpmn:sequenceFlow id="f2" sourceRef="sp" targetRef="end"/>
+<bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="escalated"/>"""
+    model = load_model([as_file(document(body))])
+    sc = _always({"appraiser": 1}, {"inner": {"type": "fixed", "value": 2, "unit": "hours"}})
+    result = run(model, sc, cases=10, replications=1, log=True)
+    assert np.allclose(result.reps[0].ends - result.reps[0].arrivals, 3600)
+    # the officer stops after 1 h each time: busy 1 h in every 3 h
+    assert summary(result)["roles"][0]["utilisation"]["mean"] == pytest.approx(1 / 3, rel=0.05)
+
+
+def test_a_terminate_end_event_ends_the_case_and_its_other_branch():
+    body = """
+<bpmn:laneSet id="ls"><bpmn:lane id="L" name="clerk"><bpmn:flowNodeRef>slow</bpmn:flowNodeRef><bpmn:flowNodeRef>quick</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+<bpmn:startEvent id="start"/><bpmn:parallelGateway id="fork"/>
+<bpmn:userTask id="slow"/><bpmn:userTask id="quick"/>
+<bpmn:endEvent id="end"/><bpmn:endEvent id="stop"><bpmn:terminateEventDefinition/></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fork"/>
+<bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="slow"/><bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="quick"/>
+<bpmn:sequenceFlow id="f4" sourceRef="slow" targetRef="end"/><bpmn:sequenceFlow id="f5" sourceRef="quick" targetRef="stop"/>"""
+    model = load_model([as_file(document(body))])
+    sc = _always(
+        {"clerk": 2},
+        {"slow": {"type": "fixed", "value": 2, "unit": "hours"}, "quick": {"type": "fixed", "value": 30}},
+    )
+    result = run(model, sc, cases=10, replications=1, log=True)
+    assert np.allclose(result.reps[0].ends - result.reps[0].arrivals, 1800)
+    s = summary(result)
+    assert s["kpis"]["unfinished"]["mean"] == 0
+    # the slow task is stopped with the case: 30 min of each clerk-pair's 6 clerk-hours per case, twice
+    assert s["roles"][0]["utilisation"]["mean"] == pytest.approx(1 / 6, rel=0.05)
