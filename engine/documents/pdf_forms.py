@@ -337,7 +337,7 @@ def register(agency_name: str, rules: RuleSet, period: str, views: Sequence) -> 
                 _para(v.status_label, cell),
             ]
         )
-    widths = [10 * mm, 38 * mm, 40 * mm, 35 * mm, 28 * mm, 28 * mm, 28 * mm, 28 * mm, 26 * mm]
+    widths = [10 * mm, 50 * mm, 34 * mm, 29 * mm, 28 * mm, 28 * mm, 28 * mm, 28 * mm, 26 * mm]
     table = Table(rows, repeatRows=1, colWidths=widths)
     table.setStyle(
         TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")])

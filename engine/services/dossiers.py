@@ -542,12 +542,18 @@ def public_status(ctx: Context, code: str) -> PublicStatus:
 def _public_view(ctx: Context, s: Session, dossier: Dossier) -> PublicStatus:
     from ..roles import STAGE_LABELS, Stage
 
-    task = s.scalars(
-        select(HumanTask)
-        .where(HumanTask.dossier_id == dossier.id, HumanTask.stage.is_not(None))
-        .order_by(HumanTask.created_at.desc())
-        .limit(1)
-    ).first()
+    tasks = list(
+        s.scalars(
+            select(HumanTask).where(
+                HumanTask.dossier_id == dossier.id,
+                HumanTask.stage.is_not(None),
+                HumanTask.state != "cancelled",
+            )
+        )
+    )
+    open_tasks = [t for t in tasks if t.state == "open"]
+    done = sorted((t for t in tasks if t.completed_at), key=lambda t: t.completed_at)
+    task = open_tasks[0] if open_tasks else (done[-1] if done else None)
     stage = task.stage if task else None
     label = STAGE_LABELS[Stage(stage)][0] if stage in {x.value for x in Stage} else None
     return PublicStatus(
@@ -757,6 +763,6 @@ def render_register(ctx: Context, agency_code: str, start: date, end: date) -> b
     rows = register_rows(ctx, agency_code, start, end)
     rules = rule_set_for(end)
     with ctx.db.read() as s:
-        agency = s.scalar(select(Agency).where(Agency.code == agency_code))
+        agency_name = s.scalar(select(Agency.name).where(Agency.code == agency_code))
     period = f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"
-    return pdf_forms.register(agency.name, rules, period, rows)
+    return pdf_forms.register(agency_name, rules, period, rows)
