@@ -8,7 +8,7 @@ import click
 
 from engine.errors import DeploymentRejected, MotcuaError
 
-from . import models, people, setup, work
+from . import dossiers, models, people, setup, work
 
 
 class MotcuaGroup(click.Group):
@@ -35,5 +35,5 @@ def main() -> None:
     """motcua: run, measure and reform one-stop administrative procedures on BPMN."""
 
 
-for module in (setup, models, people, work):
+for module in (setup, models, people, work, dossiers):
     module.register(main)
