@@ -102,3 +102,34 @@ def test_a_cancelled_payment_leaves_the_fee_unpaid(world):
     )
     assert (outcome.accepted, outcome.payment_status) == (True, "failed")
     assert lifecycle.get_lifecycle(world.ctx, dossier).payment_status == "unpaid"
+
+
+def test_paying_through_the_sandbox_pages(world):
+    from webui import create_app
+
+    dossier = _fee_requested(world)
+    code = lifecycle.get_lifecycle(world.ctx, dossier).code
+    client = create_app(world.ctx).test_client()
+    start = client.get("/thanh-toan", query_string={"code": code})
+    assert start.status_code == 302 and "/sandbox-gateway/pay?" in start.location
+    order = dict(parse_qsl(urlsplit(start.location).query))
+    page = client.get(start.location)
+    assert page.status_code == 200 and "8.000 VND" in page.get_data(as_text=True)
+
+    tampered = client.post("/sandbox-gateway/pay", data={**order, "vnp_Amount": "100", "action": "pay"})
+    assert tampered.status_code == 400
+
+    paid = client.post("/sandbox-gateway/pay", data={**order, "action": "pay"})
+    assert paid.status_code == 302 and "/payments/return?" in paid.location
+    back = client.get(paid.location)
+    assert back.status_code == 200 and "Đã thanh toán lệ phí" in back.get_data(as_text=True)
+    assert lifecycle.get_lifecycle(world.ctx, dossier).payment_status == "paid"
+
+    replay = dict(parse_qsl(urlsplit(paid.location).query))
+    assert client.get("/payments/ipn", query_string=replay).get_json() == {
+        "RspCode": "02",
+        "Message": "Order already confirmed",
+    }
+    forged = {**replay, "vnp_SecureHash": "0" * 128}
+    assert client.get("/payments/ipn", query_string=forged).get_json()["RspCode"] == "97"
+    assert client.get("/thanh-toan", query_string={"code": "nope"}).status_code == 404
