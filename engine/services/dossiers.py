@@ -130,7 +130,8 @@ class LifecycleListener:
                     ctx, session, dossier, lc, marker.strip(), event, _task_data(outcome, event), actor
                 )
             human = event.human_task
-            if human is not None and human.stage is not None and human.stage.value == "stamping":
+            stamping = human is not None and human.stage is not None and human.stage.value == "stamping"
+            if stamping and dossier.code is not None:  # a result is issued for an accepted dossier only
                 _issue_result(ctx, session, dossier, _task_data(outcome, event))
 
 
