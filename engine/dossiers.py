@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from .bpmn.diagnostics import Diagnostic, error
 from .calendar import TimeLimit, WorkCalendar
 from .clock import VIETNAM
 
@@ -244,3 +246,32 @@ def remaining_working_hours(calendar: WorkCalendar, now: datetime, due_at: datet
 def resume_due(calendar: WorkCalendar, now: datetime, remaining_hours: float) -> datetime:
     """The new due date when a paused clock resumes with ``remaining_hours`` of working time left."""
     return calendar.add_working_hours(now, remaining_hours)
+
+
+# --------------------------------------------------------------------------- model check
+
+
+def lifecycle_marker_rule(doc, ctx) -> Iterator[Diagnostic]:
+    """A ``dossierEvent`` property must name a known lifecycle marker (contract 3)."""
+    from .bpmn.rules import _label, _where, element_properties
+
+    if doc.kind != "bpmn":
+        return
+    for node in doc.root.iter():
+        if not isinstance(node.tag, str) or not node.get("id"):
+            continue
+        marker = element_properties(node).get("dossierEvent")
+        if marker is not None and marker.strip() not in MARKERS:
+            yield error(
+                "dossier-event-unknown",
+                f"{_label(node)} has dossierEvent '{marker}'; it must be one of {', '.join(MARKERS)}.",
+                **_where(doc, node),
+            )
+
+
+def register_model_rules() -> None:
+    """Add the marker check to model validation (idempotent; called when the lifecycle is wired)."""
+    from .bpmn.rules import RULES
+
+    if lifecycle_marker_rule not in RULES:
+        RULES.append(lifecycle_marker_rule)

@@ -114,6 +114,8 @@ class PublicStatus(View):
 
 # =========================================================================== the listener
 
+domain.register_model_rules()  # motcua validate knows the markers without a database
+
 
 class LifecycleListener:
     """Applies ``dossierEvent`` markers as their flow nodes complete (runs in the step's transaction)."""
@@ -137,6 +139,7 @@ class LifecycleListener:
 
 def install_lifecycle(ctx: Context) -> None:
     """Wire the lifecycle into a context (before the SLA listener, which reads ``due_at``)."""
+    domain.register_model_rules()
     if not any(isinstance(listener, LifecycleListener) for listener in ctx.listeners):
         ctx.listeners.insert(0, LifecycleListener())
 

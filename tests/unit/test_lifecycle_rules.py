@@ -100,3 +100,16 @@ def test_gateway_signature_is_hmac_sha512_over_sorted_url_encoded_params():
 def test_receipt_qr_code_encodes_the_dossier_code():
     code = "000.10.01.H26-251103-0001"
     assert [list(r) for r in QrCode(code).qr.matrix] == [list(r) for r in segno.make(code, error="m").matrix]
+
+
+def test_validation_refuses_an_unknown_lifecycle_marker():
+    from pathlib import Path
+
+    from engine.bpmn.validation import SourceFile, validate
+    from engine.dossiers import register_model_rules
+
+    register_model_rules()
+    good = (Path(__file__).parent.parent / "fixtures" / "bpmn" / "lifecycle_markers.bpmn").read_bytes()
+    assert validate([SourceFile("ok.bpmn", good)]).ok
+    bad = validate([SourceFile("bad.bpmn", good.replace(b'value="refused"', b'value="refuse"'))])
+    assert [(d.code, d.element_id) for d in bad.errors] == [("dossier-event-unknown", "m_refused")]
