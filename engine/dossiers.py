@@ -213,11 +213,14 @@ def appointment(
 
     With the 15:00 rule, a same-day procedure (a limit of at most one working day) received before
     15:00 is due at the close of that working day, and one received later at the close of the next.
+    A limit of 0 means "the same day": due at the close of the reception's working day.
     """
-    if same_day_cutoff and (limit.working_hours or 0) <= 8 and limit.unit != "calendar_days":
+    same_day = limit.amount == 0  # "trong ngày": by the close of the reception's working day
+    if (same_day or same_day_cutoff) and (limit.working_hours or 0) <= 8 and limit.unit != "calendar_days":
         local = received_at.astimezone(VIETNAM)
         day = local.date()
-        if not calendar.is_working_day(day) or local.hour >= SAME_DAY_CUTOFF_HOUR:
+        late = same_day_cutoff and local.hour >= SAME_DAY_CUTOFF_HOUR
+        if not calendar.is_working_day(day) or late:
             day += timedelta(days=1)
             while not calendar.is_working_day(day):
                 day += timedelta(days=1)

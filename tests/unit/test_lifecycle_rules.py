@@ -82,6 +82,9 @@ def test_same_day_procedures_follow_the_three_pm_rule():
     assert appointment(calendar, vn(2025, 11, 3, 15, 0), limit, same_day_cutoff=True) == vn(2025, 11, 4, 17)
     assert appointment(calendar, vn(2025, 11, 7, 16, 0), limit, same_day_cutoff=True) == vn(2025, 11, 10, 17)
     assert appointment(calendar, vn(2025, 11, 3, 14, 0), limit) == vn(2025, 11, 4, 14)
+    same_day = TimeLimit(0, "working_days")
+    assert appointment(calendar, vn(2025, 11, 3, 16, 0), same_day) == vn(2025, 11, 3, 17)
+    assert appointment(calendar, vn(2025, 11, 8, 10, 0), same_day) == vn(2025, 11, 10, 17)  # a Saturday
 
 
 def test_gateway_signature_is_hmac_sha512_over_sorted_url_encoded_params():
