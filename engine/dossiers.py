@@ -6,6 +6,7 @@ lifecycle listener apply these rules inside a transaction.
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from typing import Any
 from .bpmn.diagnostics import Diagnostic, error
 from .calendar import TimeLimit, WorkCalendar
 from .clock import VIETNAM
+
+log = logging.getLogger(__name__)
 
 
 class Status(IntEnum):
@@ -137,9 +140,12 @@ def load_terms(
     ``limitAmount``/``limitUnit`` (and ``supplementPolicy``, ``sameDayCutoff``, ``feeVnd``)."""
     manifest = processes_dir / procedure_code / "manifest.toml"
     if manifest.is_file():
-        with manifest.open("rb") as handle:
-            data = tomllib.load(handle)
-        return terms_from_manifest(procedure_code, data)
+        try:
+            with manifest.open("rb") as handle:
+                return terms_from_manifest(procedure_code, tomllib.load(handle))
+        except (OSError, tomllib.TOMLDecodeError, ValueError, TypeError, KeyError) as exc:
+            # a broken manifest must not stop dossiers: fall back to the process, and say so
+            log.warning("manifest %s is unusable (%s); using the process's own properties", manifest, exc)
     return terms_from_properties(procedure_code, process_properties)
 
 
