@@ -38,6 +38,17 @@ _fonts_lock = threading.Lock()
 _fonts_ready = False
 
 RESULT_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn", "open": "Đang xử lý"}
+#: the result document of each catalog procedure (contract 1's codes)
+RESULT_TITLES = {
+    "birth_registration": "Trích lục khai sinh",
+    "death_registration": "Trích lục khai tử",
+    "marriage_registration": "Giấy chứng nhận kết hôn",
+    "marital_status_certificate": "Giấy xác nhận tình trạng hôn nhân",
+    "permanent_residence": "Thông báo kết quả đăng ký thường trú",
+    "child_under6_bundle": "Trích lục khai sinh, thông báo đăng ký thường trú và thẻ bảo hiểm y tế",
+    "building_permit": "Giấy phép xây dựng nhà ở riêng lẻ",
+    "criminal_record": "Phiếu lý lịch tư pháp",
+}
 CHANNEL_LABELS = {"counter": "Trực tiếp", "post": "Bưu chính", "online": "Trực tuyến"}
 
 
@@ -355,7 +366,11 @@ def register(agency_name: str, rules: RuleSet, period: str, views: Sequence) -> 
 def result_document(view, verify_url: str, decision: dict[str, Any]) -> bytes:
     """The result (e.g. an extract of the birth registration), with a QR code to its verification page."""
     styles = _styles()
-    title = decision.get("result_title") or f"KẾT QUẢ GIẢI QUYẾT THỦ TỤC: {view.procedure_name}"
+    title = (
+        decision.get("result_title")
+        or RESULT_TITLES.get(view.procedure_code or "")
+        or f"KẾT QUẢ GIẢI QUYẾT THỦ TỤC: {view.procedure_name}"
+    )
     fields = [(str(k), v) for k, v in (decision.get("result_fields") or {}).items()]
     body = _lines(
         [

@@ -301,6 +301,9 @@ def _accept(ctx: Context, s: Session, dossier: Dossier, lc: DossierLifecycle, no
         dossier.due_at = domain.appointment(ctx.calendar, now, limit, terms.same_day_cutoff)
         lc.original_due_at = dossier.due_at
     _clock(s, dossier, now, "start", None, dossier.due_at, policy=lc.supplement_policy, note=rules.code)
+    from .stamping import agency_credentials
+
+    agency_credentials(ctx, s, dossier.agency)  # the agency's seal exists from its first dossier on
 
 
 def _next_number(s: Session, agency_id: int, day: str) -> int:
