@@ -96,8 +96,12 @@ def test_gateway_signature_is_hmac_sha512_over_sorted_url_encoded_params():
     assert len(signed["vnp_SecureHash"]) == 128 and gateway.verify(signed)
     assert not gateway.verify({**signed, "vnp_Amount": "800001"})
     assert not gateway.verify({k: v for k, v in signed.items() if k != "vnp_SecureHash"})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="signature"):
         gateway.settle({**signed, "vnp_Amount": "1"}, True, vn(2025, 11, 3, 9), "1")
+    order = gateway.order_params("1-ab", 8000, "Nop phi", "http://x/return", vn(2025, 11, 3, 9), "1.2.3.4")
+    assert gateway.settle(order, True, vn(2025, 11, 3, 9, 14), "7")["vnp_ResponseCode"] == "00"
+    with pytest.raises(ValueError, match="expired"):
+        gateway.settle(order, True, vn(2025, 11, 3, 9, 16), "8")
 
 
 def test_receipt_qr_code_encodes_the_dossier_code():
