@@ -241,6 +241,11 @@ def refusal(view, rules: RuleSet, officer: str | None = None) -> bytes:
     return _build(_document(rules, "refusal", view.agency_name, body, styles))
 
 
+def _due_before_apology(view) -> datetime | None:
+    moves = [c for c in getattr(view, "clock", ()) if c.kind == "apology"]
+    return moves[-1].due_before if moves else view.original_due_at
+
+
 def apology(view, rules: RuleSet, officer: str | None = None) -> bytes:
     """Form 04: apology and new appointment date."""
     styles = _styles()
@@ -250,7 +255,7 @@ def apology(view, rules: RuleSet, officer: str | None = None) -> bytes:
             [
                 ("Mã hồ sơ", view.code),
                 ("Thủ tục hành chính", view.procedure_name),
-                ("Ngày hẹn trả kết quả trước đây", local(view.original_due_at)),
+                ("Ngày hẹn trả kết quả trước đây", local(_due_before_apology(view))),
                 ("Lý do chậm trễ", view.apology_reason),
                 ("Ngày hẹn trả kết quả mới", local(view.due_at)),
             ],

@@ -79,6 +79,7 @@ def test_forms_carry_the_vietnamese_text_and_the_rule_set_numbering(world):
     apology = _text(lifecycle.render_form(world.ctx, dossier, "apology"))
     assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in apology and "Phải xác minh nơi cư trú" in apology
     assert "Ngày hẹn trả kết quả mới: 16 giờ 00, ngày 10/11/2025" in apology
+    assert "Ngày hẹn trả kết quả trước đây: 09 giờ 00, ngày 06/11/2025" in apology
     slip = " ".join(_text(lifecycle.render_form(world.ctx, dossier, "control_slip")).split())  # cells wrap
     assert "Mẫu số 06" in slip and "Tiếp nhận hồ sơ Bộ phận tiếp nhận Cán bộ tiepnhan" in slip
     assert "Đúng hạn" in slip and "Thẩm định hồ sơ" in slip and "Đang xử lý" in slip
