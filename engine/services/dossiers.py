@@ -22,7 +22,7 @@ from ..calendar import TimeLimit
 from ..clock import VIETNAM
 from ..context import Context
 from ..dossiers import Status
-from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ..errors import Conflict, InvalidInput, MotcuaError, NotFound, PermissionDenied, ProcessError
 from ..legal_rules import rule_set_by_code, rule_set_for
 from ..roles import Role
 from ..store.lifecycle_tables import (
@@ -361,7 +361,16 @@ def _resume_clock(ctx, s, dossier: Dossier, lc: DossierLifecycle, now: datetime,
 def _issue_result(ctx: Context, s: Session, dossier: Dossier, data: dict[str, Any]) -> None:
     from .stamping import issue_result_document
 
-    issue_result_document(ctx, s, dossier, data)
+    try:
+        issue_result_document(ctx, s, dossier, data)
+    except MotcuaError:
+        raise
+    except Exception as exc:  # the stamping step must not complete without its signed result
+        raise ProcessError(
+            f"Không ký số được kết quả của hồ sơ {dossier.code}: {type(exc).__name__}: {exc}. Bước đóng dấu "
+            "chưa hoàn thành. / The result could not be signed; the stamping step was not completed "
+            "(check MOTCUA_SECRET_KEY, which protects the agency keys)."
+        ) from exc
 
 
 # =========================================================================== use cases

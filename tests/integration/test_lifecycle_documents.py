@@ -133,3 +133,26 @@ def test_public_lookup_shows_nothing_personal_and_unknown_codes_get_a_plain_404(
     assert "Trung tâm Phục vụ hành chính công phường Ba Đình" in verified and code in verified
     assert client.get(f"/verify/{code}").status_code == 200
     assert client.get("/verify/no-such-token").status_code == 404
+
+
+def test_stamping_with_the_wrong_installation_secret_completes_nothing(world):
+    from dataclasses import replace
+
+    from engine import services
+    from engine.errors import ProcessError
+    from motcua.bootstrap import bootstrap
+
+    dossier = world.accepted()  # the agency's key is created here, under the installation's secret
+    world.complete(dossier, "appraiser", appraisal="ok")
+    world.complete(dossier, "approver")
+    other = bootstrap(replace(world.ctx.settings, secret_key="a-different-secret"), clock=world.clock)
+    try:
+        task = world.task(dossier, "clerk")
+        with pytest.raises(ProcessError, match="Không ký số được kết quả"):
+            services.complete_task(other, task.id, world.officers["clerk"], {})
+    finally:
+        other.db.dispose()
+    assert world.task(dossier, "clerk").state == "open"
+    assert lifecycle.result_document(world.ctx, dossier) is None
+    world.complete(dossier, "clerk")
+    assert lifecycle.result_document(world.ctx, dossier) is not None
