@@ -110,6 +110,7 @@ class PublicStatus(View):
     due_at: datetime | None
     finished_at: datetime | None
     returned_at: datetime | None
+    fee_unpaid: bool = False
 
 
 # =========================================================================== the listener
@@ -572,6 +573,7 @@ def _public_view(ctx: Context, s: Session, dossier: Dossier) -> PublicStatus:
     task = open_tasks[0] if open_tasks else (done[-1] if done else None)
     stage = task.stage if task else None
     label = STAGE_LABELS[Stage(stage)][0] if stage in {x.value for x in Stage} else None
+    lc = s.get(DossierLifecycle, dossier.id)
     return PublicStatus(
         code=dossier.code or "",
         procedure_name=_procedure_name(ctx, s, dossier),
@@ -584,6 +586,7 @@ def _public_view(ctx: Context, s: Session, dossier: Dossier) -> PublicStatus:
         due_at=dossier.due_at,
         finished_at=dossier.finished_at,
         returned_at=dossier.returned_at,
+        fee_unpaid=bool(lc and lc.payment_status == "unpaid"),
     )
 
 

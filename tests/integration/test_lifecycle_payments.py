@@ -110,6 +110,7 @@ def test_paying_through_the_sandbox_pages(world):
     dossier = _fee_requested(world)
     code = lifecycle.get_lifecycle(world.ctx, dossier).code
     client = create_app(world.ctx).test_client()
+    assert "/thanh-toan?code=" in client.get("/tra-cuu", query_string={"code": code}).get_data(as_text=True)
     start = client.get("/thanh-toan", query_string={"code": code})
     assert start.status_code == 302 and "/sandbox-gateway/pay?" in start.location
     order = dict(parse_qsl(urlsplit(start.location).query))
