@@ -242,7 +242,13 @@ def apply_marker(
     elif marker == "supplement_requested":
         lc.requested_documents = _reasons(data, "requested_documents", "missing_documents") or None
         lc.reasons = _reasons(data, "supplement_reasons", "reasons", "reason") or lc.reasons
-        _pause_clock(ctx, s, dossier, lc, now, policy=lc.supplement_policy, note="supplement_requested")
+        note = "supplement_requested"
+        rules = rule_set_by_code(lc.rule_set)
+        if rules and dossier.received_at is not None:
+            spent = ctx.calendar.working_hours_between(dossier.received_at, now)
+            if spent > rules.incomplete_return_working_days * 8:
+                note = f"supplement_requested late: {spent / 8:.1f} working days after reception"
+        _pause_clock(ctx, s, dossier, lc, now, policy=lc.supplement_policy, note=note)
         _set_status(s, dossier, Status.SUPPLEMENT, marker, actor, element, now)
     elif marker == "supplement_received":
         _resume_clock(ctx, s, dossier, lc, now, policy=lc.supplement_policy)
