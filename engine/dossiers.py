@@ -6,16 +6,21 @@ lifecycle listener apply these rules inside a transaction.
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from .bpmn.diagnostics import Diagnostic, error
 from .calendar import TimeLimit, WorkCalendar
 from .clock import VIETNAM
+
+log = logging.getLogger(__name__)
 
 
 class Status(IntEnum):
@@ -135,9 +140,12 @@ def load_terms(
     ``limitAmount``/``limitUnit`` (and ``supplementPolicy``, ``sameDayCutoff``, ``feeVnd``)."""
     manifest = processes_dir / procedure_code / "manifest.toml"
     if manifest.is_file():
-        with manifest.open("rb") as handle:
-            data = tomllib.load(handle)
-        return terms_from_manifest(procedure_code, data)
+        try:
+            with manifest.open("rb") as handle:
+                return terms_from_manifest(procedure_code, tomllib.load(handle))
+        except (OSError, tomllib.TOMLDecodeError, ValueError, TypeError, KeyError) as exc:
+            # a broken manifest must not stop dossiers: fall back to the process, and say so
+            log.warning("manifest %s is unusable (%s); using the process's own properties", manifest, exc)
     return terms_from_properties(procedure_code, process_properties)
 
 
@@ -211,11 +219,14 @@ def appointment(
 
     With the 15:00 rule, a same-day procedure (a limit of at most one working day) received before
     15:00 is due at the close of that working day, and one received later at the close of the next.
+    A limit of 0 means "the same day": due at the close of the reception's working day.
     """
-    if same_day_cutoff and (limit.working_hours or 0) <= 8 and limit.unit != "calendar_days":
+    same_day = limit.amount == 0  # "trong ngày": by the close of the reception's working day
+    if (same_day or same_day_cutoff) and (limit.working_hours or 0) <= 8 and limit.unit != "calendar_days":
         local = received_at.astimezone(VIETNAM)
         day = local.date()
-        if not calendar.is_working_day(day) or local.hour >= SAME_DAY_CUTOFF_HOUR:
+        late = same_day_cutoff and local.hour >= SAME_DAY_CUTOFF_HOUR
+        if not calendar.is_working_day(day) or late:
             day += timedelta(days=1)
             while not calendar.is_working_day(day):
                 day += timedelta(days=1)
@@ -244,3 +255,32 @@ def remaining_working_hours(calendar: WorkCalendar, now: datetime, due_at: datet
 def resume_due(calendar: WorkCalendar, now: datetime, remaining_hours: float) -> datetime:
     """The new due date when a paused clock resumes with ``remaining_hours`` of working time left."""
     return calendar.add_working_hours(now, remaining_hours)
+
+
+# --------------------------------------------------------------------------- model check
+
+
+def lifecycle_marker_rule(doc, ctx) -> Iterator[Diagnostic]:
+    """A ``dossierEvent`` property must name a known lifecycle marker (contract 3)."""
+    from .bpmn.rules import _label, _where, element_properties
+
+    if doc.kind != "bpmn":
+        return
+    for node in doc.root.iter():
+        if not isinstance(node.tag, str) or not node.get("id"):
+            continue
+        marker = element_properties(node).get("dossierEvent")
+        if marker is not None and marker.strip() not in MARKERS:
+            yield error(
+                "dossier-event-unknown",
+                f"{_label(node)} has dossierEvent '{marker}'; it must be one of {', '.join(MARKERS)}.",
+                **_where(doc, node),
+            )
+
+
+def register_model_rules() -> None:
+    """Add the marker check to model validation (idempotent; called when the lifecycle is wired)."""
+    from .bpmn.rules import RULES
+
+    if lifecycle_marker_rule not in RULES:
+        RULES.append(lifecycle_marker_rule)

@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import quote_plus, urlencode
 
 from .clock import VIETNAM
 
 SIGNATURE_FIELDS = ("vnp_SecureHash", "vnp_SecureHashType")
+ORDER_LIFETIME = timedelta(minutes=15)  # an unpaid order expires, as on the real gateways
 
 
 def canonical_query(params: dict[str, str]) -> str:
@@ -106,6 +107,7 @@ class SandboxGateway:
             "vnp_ReturnUrl": return_url,
             "vnp_IpAddr": ip or "127.0.0.1",
             "vnp_CreateDate": now.astimezone(VIETNAM).strftime("%Y%m%d%H%M%S"),
+            "vnp_ExpireDate": (now + ORDER_LIFETIME).astimezone(VIETNAM).strftime("%Y%m%d%H%M%S"),
         }
         params["vnp_SecureHash"] = sign(params, self.secret)
         return params
@@ -144,6 +146,9 @@ class SandboxGateway:
         Raises ValueError when the order itself was not signed by the merchant (a tampered redirect)."""
         if not self.verify(order):
             raise ValueError("the order's signature is wrong")
+        expires = order.get("vnp_ExpireDate")
+        if expires and now.astimezone(VIETNAM).strftime("%Y%m%d%H%M%S") > expires:
+            raise ValueError("the order has expired")
         result = {
             "vnp_TmnCode": order["vnp_TmnCode"],
             "vnp_Amount": order["vnp_Amount"],

@@ -38,6 +38,17 @@ _fonts_lock = threading.Lock()
 _fonts_ready = False
 
 RESULT_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn", "open": "Đang xử lý"}
+#: the result document of each catalog procedure (contract 1's codes)
+RESULT_TITLES = {
+    "birth_registration": "Trích lục khai sinh",
+    "death_registration": "Trích lục khai tử",
+    "marriage_registration": "Giấy chứng nhận kết hôn",
+    "marital_status_certificate": "Giấy xác nhận tình trạng hôn nhân",
+    "permanent_residence": "Thông báo kết quả đăng ký thường trú",
+    "child_under6_bundle": "Trích lục khai sinh, thông báo đăng ký thường trú và thẻ bảo hiểm y tế",
+    "building_permit": "Giấy phép xây dựng nhà ở riêng lẻ",
+    "criminal_record": "Phiếu lý lịch tư pháp",
+}
 CHANNEL_LABELS = {"counter": "Trực tiếp", "post": "Bưu chính", "online": "Trực tuyến"}
 
 
@@ -230,6 +241,11 @@ def refusal(view, rules: RuleSet, officer: str | None = None) -> bytes:
     return _build(_document(rules, "refusal", view.agency_name, body, styles))
 
 
+def _due_before_apology(view) -> datetime | None:
+    moves = [c for c in getattr(view, "clock", ()) if c.kind == "apology"]
+    return moves[-1].due_before if moves else view.original_due_at
+
+
 def apology(view, rules: RuleSet, officer: str | None = None) -> bytes:
     """Form 04: apology and new appointment date."""
     styles = _styles()
@@ -239,7 +255,7 @@ def apology(view, rules: RuleSet, officer: str | None = None) -> bytes:
             [
                 ("Mã hồ sơ", view.code),
                 ("Thủ tục hành chính", view.procedure_name),
-                ("Ngày hẹn trả kết quả trước đây", local(view.original_due_at)),
+                ("Ngày hẹn trả kết quả trước đây", local(_due_before_apology(view))),
                 ("Lý do chậm trễ", view.apology_reason),
                 ("Ngày hẹn trả kết quả mới", local(view.due_at)),
             ],
@@ -337,7 +353,7 @@ def register(agency_name: str, rules: RuleSet, period: str, views: Sequence) -> 
                 _para(v.status_label, cell),
             ]
         )
-    widths = [10 * mm, 38 * mm, 40 * mm, 35 * mm, 28 * mm, 28 * mm, 28 * mm, 28 * mm, 26 * mm]
+    widths = [10 * mm, 50 * mm, 34 * mm, 29 * mm, 28 * mm, 28 * mm, 28 * mm, 28 * mm, 26 * mm]
     table = Table(rows, repeatRows=1, colWidths=widths)
     table.setStyle(
         TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "TOP")])
@@ -355,7 +371,11 @@ def register(agency_name: str, rules: RuleSet, period: str, views: Sequence) -> 
 def result_document(view, verify_url: str, decision: dict[str, Any]) -> bytes:
     """The result (e.g. an extract of the birth registration), with a QR code to its verification page."""
     styles = _styles()
-    title = decision.get("result_title") or f"KẾT QUẢ GIẢI QUYẾT THỦ TỤC: {view.procedure_name}"
+    title = (
+        decision.get("result_title")
+        or RESULT_TITLES.get(view.procedure_code or "")
+        or f"KẾT QUẢ GIẢI QUYẾT THỦ TỤC: {view.procedure_name}"
+    )
     fields = [(str(k), v) for k, v in (decision.get("result_fields") or {}).items()]
     body = _lines(
         [

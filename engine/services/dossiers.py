@@ -22,7 +22,7 @@ from ..calendar import TimeLimit
 from ..clock import VIETNAM
 from ..context import Context
 from ..dossiers import Status
-from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ..errors import Conflict, InvalidInput, MotcuaError, NotFound, PermissionDenied, ProcessError
 from ..legal_rules import rule_set_by_code, rule_set_for
 from ..roles import Role
 from ..store.lifecycle_tables import (
@@ -110,9 +110,12 @@ class PublicStatus(View):
     due_at: datetime | None
     finished_at: datetime | None
     returned_at: datetime | None
+    fee_unpaid: bool = False
 
 
 # =========================================================================== the listener
+
+domain.register_model_rules()  # motcua validate knows the markers without a database
 
 
 class LifecycleListener:
@@ -130,12 +133,14 @@ class LifecycleListener:
                     ctx, session, dossier, lc, marker.strip(), event, _task_data(outcome, event), actor
                 )
             human = event.human_task
-            if human is not None and human.stage is not None and human.stage.value == "stamping":
+            stamping = human is not None and human.stage is not None and human.stage.value == "stamping"
+            if stamping and dossier.code is not None:  # a result is issued for an accepted dossier only
                 _issue_result(ctx, session, dossier, _task_data(outcome, event))
 
 
 def install_lifecycle(ctx: Context) -> None:
     """Wire the lifecycle into a context (before the SLA listener, which reads ``due_at``)."""
+    domain.register_model_rules()
     if not any(isinstance(listener, LifecycleListener) for listener in ctx.listeners):
         ctx.listeners.insert(0, LifecycleListener())
 
@@ -237,7 +242,13 @@ def apply_marker(
     elif marker == "supplement_requested":
         lc.requested_documents = _reasons(data, "requested_documents", "missing_documents") or None
         lc.reasons = _reasons(data, "supplement_reasons", "reasons", "reason") or lc.reasons
-        _pause_clock(ctx, s, dossier, lc, now, policy=lc.supplement_policy, note="supplement_requested")
+        note = "supplement_requested"
+        rules = rule_set_by_code(lc.rule_set)
+        if rules and dossier.received_at is not None:
+            spent = ctx.calendar.working_hours_between(dossier.received_at, now)
+            if spent > rules.incomplete_return_working_days * 8:
+                note = f"supplement_requested late: {spent / 8:.1f} working days after reception"
+        _pause_clock(ctx, s, dossier, lc, now, policy=lc.supplement_policy, note=note)
         _set_status(s, dossier, Status.SUPPLEMENT, marker, actor, element, now)
     elif marker == "supplement_received":
         _resume_clock(ctx, s, dossier, lc, now, policy=lc.supplement_policy)
@@ -297,6 +308,9 @@ def _accept(ctx: Context, s: Session, dossier: Dossier, lc: DossierLifecycle, no
         dossier.due_at = domain.appointment(ctx.calendar, now, limit, terms.same_day_cutoff)
         lc.original_due_at = dossier.due_at
     _clock(s, dossier, now, "start", None, dossier.due_at, policy=lc.supplement_policy, note=rules.code)
+    from .stamping import agency_credentials
+
+    agency_credentials(ctx, s, dossier.agency)  # the agency's seal exists from its first dossier on
 
 
 def _next_number(s: Session, agency_id: int, day: str) -> int:
@@ -354,7 +368,16 @@ def _resume_clock(ctx, s, dossier: Dossier, lc: DossierLifecycle, now: datetime,
 def _issue_result(ctx: Context, s: Session, dossier: Dossier, data: dict[str, Any]) -> None:
     from .stamping import issue_result_document
 
-    issue_result_document(ctx, s, dossier, data)
+    try:
+        issue_result_document(ctx, s, dossier, data)
+    except MotcuaError:
+        raise
+    except Exception as exc:  # the stamping step must not complete without its signed result
+        raise ProcessError(
+            f"Không ký số được kết quả của hồ sơ {dossier.code}: {type(exc).__name__}: {exc}. Bước đóng dấu "
+            "chưa hoàn thành. / The result could not be signed; the stamping step was not completed "
+            "(check MOTCUA_SECRET_KEY, which protects the agency keys)."
+        ) from exc
 
 
 # =========================================================================== use cases
@@ -542,14 +565,21 @@ def public_status(ctx: Context, code: str) -> PublicStatus:
 def _public_view(ctx: Context, s: Session, dossier: Dossier) -> PublicStatus:
     from ..roles import STAGE_LABELS, Stage
 
-    task = s.scalars(
-        select(HumanTask)
-        .where(HumanTask.dossier_id == dossier.id, HumanTask.stage.is_not(None))
-        .order_by(HumanTask.created_at.desc())
-        .limit(1)
-    ).first()
+    tasks = list(
+        s.scalars(
+            select(HumanTask).where(
+                HumanTask.dossier_id == dossier.id,
+                HumanTask.stage.is_not(None),
+                HumanTask.state != "cancelled",
+            )
+        )
+    )
+    open_tasks = [t for t in tasks if t.state == "open"]
+    done = sorted((t for t in tasks if t.completed_at), key=lambda t: t.completed_at)
+    task = open_tasks[0] if open_tasks else (done[-1] if done else None)
     stage = task.stage if task else None
     label = STAGE_LABELS[Stage(stage)][0] if stage in {x.value for x in Stage} else None
+    lc = s.get(DossierLifecycle, dossier.id)
     return PublicStatus(
         code=dossier.code or "",
         procedure_name=_procedure_name(ctx, s, dossier),
@@ -562,6 +592,7 @@ def _public_view(ctx: Context, s: Session, dossier: Dossier) -> PublicStatus:
         due_at=dossier.due_at,
         finished_at=dossier.finished_at,
         returned_at=dossier.returned_at,
+        fee_unpaid=bool(lc and lc.payment_status == "unpaid"),
     )
 
 
@@ -757,6 +788,6 @@ def render_register(ctx: Context, agency_code: str, start: date, end: date) -> b
     rows = register_rows(ctx, agency_code, start, end)
     rules = rule_set_for(end)
     with ctx.db.read() as s:
-        agency = s.scalar(select(Agency).where(Agency.code == agency_code))
+        agency_name = s.scalar(select(Agency.name).where(Agency.code == agency_code))
     period = f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"
-    return pdf_forms.register(agency.name, rules, period, rows)
+    return pdf_forms.register(agency_name, rules, period, rows)

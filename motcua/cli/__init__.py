@@ -8,7 +8,7 @@ import click
 
 from engine.errors import DeploymentRejected, MotcuaError
 
-from . import catalog, conformance, models, people, registry, setup, simulation, sla, tokens, work
+from . import catalog, conformance, dossiers, models, people, registry, setup, simulation, sla, tokens, work
 
 
 class MotcuaGroup(click.Group):
@@ -35,5 +35,5 @@ def main() -> None:
     """motcua: run, measure and reform one-stop administrative procedures on BPMN."""
 
 
-for module in (setup, models, people, work, conformance, catalog, sla, registry, simulation, tokens):
+for module in (setup, models, people, work, conformance, catalog, sla, registry, simulation, tokens, dossiers):
     module.register(main)

@@ -93,6 +93,7 @@ def test_supplement_restarts_or_pauses_the_clock_per_procedure(world, policy, ex
         ("restart" if policy == "restart" else "resume", policy),
     ]
     assert view.clock[1].remaining_hours == pytest.approx(16)
+    assert view.clock[1].note == "supplement_requested"  # within 3 working days of reception
 
 
 def test_apology_moves_the_appointment_once_and_refuses_a_second_time(world):
@@ -158,3 +159,14 @@ def test_rejection_after_appraisal_is_a_result_with_reasons(world):
     world.complete(dossier, "intake", return_channel="post")
     view = lifecycle.get_lifecycle(world.ctx, dossier)
     assert (view.status, view.returned_at, view.return_channel) == (10, vn(4, 14), "post")
+
+
+def test_a_supplement_request_after_three_working_days_is_recorded_as_late(world):
+    dossier = world.accepted()
+    world.clock.set(vn(10, 9))  # five working days after reception
+    world.complete(dossier, "appraiser", appraisal="supplement", requested_documents=["Tờ khai"])
+    pause = lifecycle.get_lifecycle(world.ctx, dossier).clock[-1]
+    assert (pause.kind, pause.note) == (
+        "pause",
+        "supplement_requested late: 5.0 working days after reception",
+    )
