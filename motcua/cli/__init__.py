@@ -35,5 +35,18 @@ def main() -> None:
     """motcua: run, measure and reform one-stop administrative procedures on BPMN."""
 
 
-for module in (setup, models, people, work, conformance, catalog, sla, registry, simulation, tokens, dossiers):
+COMMAND_GROUPS = (
+    setup,
+    models,
+    people,
+    work,
+    dossiers,
+    catalog,
+    sla,
+    registry,
+    simulation,
+    tokens,
+    conformance,
+)
+for module in COMMAND_GROUPS:
     module.register(main)
