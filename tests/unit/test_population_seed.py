@@ -7,14 +7,21 @@ from datetime import date
 
 import pytest
 
-from engine.population_seed import CITIZEN_COLUMNS, HOUSEHOLD_COLUMNS, build_population, id_number_valid
+from engine.population_seed import (
+    CITIZEN_COLUMNS,
+    HOUSEHOLD_COLUMNS,
+    build_population,
+    citizen_rows,
+    id_number_valid,
+)
 
 COL = {name: i for i, name in enumerate(CITIZEN_COLUMNS)}
 
 
 @pytest.fixture(scope="module")
 def population():
-    rows, households, report = build_population(30_000, seed=11)
+    columns, households, report = build_population(30_000, seed=11)
+    rows = citizen_rows(columns)
     people = {r[COL["id_number"]]: r for r in rows}
     return rows, households, report, people
 
@@ -114,5 +121,6 @@ def test_the_same_seed_gives_the_same_people():
     first, _, _ = build_population(500, seed=5)
     again, _, _ = build_population(500, seed=5)
     other, _, _ = build_population(500, seed=6)
+    assert first["id_number"] == sorted(first["id_number"])
     assert first == again
     assert first != other
