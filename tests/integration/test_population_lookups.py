@@ -259,3 +259,17 @@ def test_logs_mask_personal_data(registry, officers, caplog):
     assert mask_id(applicant["applicant_id_number"]) in caplog.text
     assert applicant["applicant_id_number"] not in caplog.text
     assert applicant["applicant_name"] not in caplog.text
+
+
+def test_a_later_look_up_refreshes_the_evidence_for_the_same_document(registry, officers):
+    ctx = registry
+    applicant = person(ctx, alive())
+    process = deploy_lookup_fixture(ctx)
+    dossier = services.submit_dossier(ctx, process, AGENCY, identity(applicant), officers["intake"])
+    [before] = population.dossier_evidence(ctx, dossier.id)
+    run = RunContext(dossier.id, "tiepnhan", AGENCY, process)
+    again = _call(ctx, "lookup", {**_params(applicant), "document": "id_card_copy"}, run)
+    [after] = population.dossier_evidence(ctx, dossier.id)
+    assert after.document_code == before.document_code == "id_card_copy"
+    assert after.request_id == again["request_id"] != before.request_id
+    assert population.savings(ctx)[0].documents_replaced == 1
