@@ -30,7 +30,8 @@ def seed(citizens: int, seed: int) -> None:
         f"seeded {report.citizens:,} citizens in {report.households:,} households "
         f"({report.married_couples:,} married couples, {report.deceased:,} deceased) "
         f"in {report.seconds:.1f} s "
-        f"(generate {report.generate_seconds:.1f} s, insert {report.insert_seconds:.1f} s)"
+        f"(generate {report.generate_seconds:.1f} s, insert {report.insert_seconds:.1f} s; "
+        f"CPU {report.cpu_seconds:.1f} s)"
     )
 
 

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from engine import services
 from tests.conftest import AGENCY
 from tests.population_helpers import alive, deploy_lookup_fixture, identity, person
@@ -15,6 +17,7 @@ from tests.population_helpers import alive, deploy_lookup_fixture, identity, per
 MOTCUA = [sys.executable, "-m", "motcua.cli"]
 
 
+@pytest.mark.slow  # one process per command: about 12 s on a quiet machine
 def test_registry_commands(tmp_path, sqlite_url, make_context):
     env = {**os.environ, "MOTCUA_DATABASE_URL": sqlite_url, "MOTCUA_DATA_DIR": str(tmp_path)}
 
