@@ -6,10 +6,8 @@ its own and adds one import here (and one migration branch off ``0002_dossier_li
 
 from __future__ import annotations
 
-from engine.store import (
-    models,  # noqa: F401
-    registry_tables,  # noqa: F401
-)
+import engine.store.registry_tables  # noqa: F401
+from engine.store import models  # noqa: F401
 from engine.store.models import Base
 
 metadata = Base.metadata
