@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -53,6 +54,12 @@ def test_registry_commands(tmp_path, sqlite_url, make_context):
     subject = motcua("registry", "audit", "--subject", applicant["applicant_id_number"])
     assert subject.count("marriage_registration") == 2
     assert "(none)" in motcua("registry", "audit", "--outcome", "refused")
+    by_hand = motcua(
+        "registry", "lookup", str(dossier.id), "residence", "--as", "tiepnhan",
+        "--id-number", applicant["applicant_id_number"], "--name", applicant["applicant_name"],
+        "--dob", applicant["applicant_date_of_birth"],
+    )  # fmt: skip
+    assert json.loads(by_hand)["status"] == "match"
 
     savings = motcua("registry", "savings").splitlines()
     assert savings[2].split() == ["marriage_registration", "1", "2", "3"]
