@@ -261,6 +261,9 @@ def build_population(citizens: int, seed: int = 1) -> tuple[dict[str, list], lis
         female_names[np_rng.integers(0, len(female_names), n)],
     )  # fmt: skip
     middle = middles[np_rng.integers(0, len(middles), n)]
+    # Faker's middle names are unisex; "Văn" is a man's and "Thị" a woman's middle name
+    middle = np.where((sex == 1) & (middle == "Văn"), "Thị", middle)
+    middle = np.where((sex == 0) & (middle == "Thị"), "Văn", middle).astype(object)
     full_name = surname + " " + middle + " " + given
 
     # households: an address in a province (mostly where the head was registered at birth)

@@ -111,6 +111,9 @@ def test_names_are_vietnamese_and_children_take_a_parent_surname(population):
     rows, _, _, people = population
     surnames = Counter(_get(r, "full_name").split()[0] for r in rows)
     assert {"Nguyễn", "Trần", "Lê"} <= set(surnames)
+    middles = {(_get(r, "sex"), _get(r, "full_name").split()[1]) for r in rows}
+    assert ("F", "Thị") in middles and ("M", "Văn") in middles
+    assert ("F", "Văn") not in middles and ("M", "Thị") not in middles
     for row in rows[:5000]:
         father = _get(row, "father_id_number")
         if father:
