@@ -35,6 +35,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import event, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -707,7 +709,7 @@ class PopulationLookups:
                 "dossier", f"Hồ sơ {dossier.id} không còn đang xử lý (the dossier is not in progress)."
             )
         if q.officer not in (None, "system"):
-            user = s.scalar(select(User).where(User.username == q.officer))
+            user = s.execute(select(User.agency_id, User.active).where(User.username == q.officer)).first()
             if user is None or not user.active or user.agency_id != dossier.agency_id:
                 raise RegistryRefused(
                     "officer",
@@ -720,6 +722,19 @@ class PopulationLookups:
         """The document is on file as "retrieved from the registry"; a later look-up refreshes it."""
         table = RegistryEvidence.__table__
         values = dict(request_id=q.request_id, retrieved_at=at, officer=q.officer, purpose=q.operation)
+        dialect = s.get_bind().dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            upsert = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table).values(
+                dossier_id=q.dossier_id,
+                document_code=q.document,
+                procedure_code=q.procedure_code,
+                trips_saved=trips_saved(q.document),
+                **values,
+            )
+            s.execute(
+                upsert.on_conflict_do_update(index_elements=["dossier_id", "document_code"], set_=values)
+            )
+            return
         changed = s.execute(
             update(table)
             .where(table.c.dossier_id == q.dossier_id, table.c.document_code == q.document)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from ..bpmn.operators import OperatorError, RunContext
 from ..context import Context
 from ..errors import InvalidInput, NotFound, PermissionDenied
 from ..population import (
@@ -22,12 +23,13 @@ from ..population import (
     check_purpose,
     log_lookup,
     mask_id,
+    population_lookups,
     procedure_code_of,
 )
 from ..population_seed import SeedReport, seed_registry
 from ..store.models import Agency, Dossier, ProcessDefinition, ProcessVersion
 from ..store.registry_tables import RegistryApiKey, RegistryEvidence, RegistryLookup
-from ..views import View
+from ..views import UserView, View
 from . import unit_of_work
 
 KEY_PREFIX = "mcr_"
@@ -288,3 +290,36 @@ def dossier_procedure(ctx: Context, dossier_id: int) -> str | None:
     if row is None:
         raise NotFound(f"There is no dossier {dossier_id}.")
     return row[0] or procedure_code_of(row[1])
+
+
+def lookup_for_dossier(
+    ctx: Context,
+    dossier_id: int,
+    operation: str,
+    identity: dict[str, Any],
+    officer: UserView,
+    document: str | None = None,
+) -> dict[str, Any]:
+    """An officer's own look-up for a dossier (e.g. to pre-fill a form by hand), authorised and audited
+    exactly like the service-task operators: the officer's agency must handle the dossier, the dossier
+    must be in progress and its procedure entitled to the operation."""
+    if operation not in OPERATIONS:
+        raise InvalidInput(
+            f"Không có phép tra cứu '{operation}'; dùng {', '.join(OPERATIONS)}.",
+            fields={"operation": "unknown"},
+        )
+    with ctx.db.read() as s:
+        row = s.execute(
+            select(ProcessDefinition.key)
+            .join(ProcessVersion, ProcessVersion.definition_id == ProcessDefinition.id)
+            .join(Dossier, Dossier.process_version_id == ProcessVersion.id)
+            .where(Dossier.id == dossier_id)
+        ).first()
+    if row is None:
+        raise NotFound(f"There is no dossier {dossier_id}.")
+    run = RunContext(dossier_id, officer.username, officer.agency_code, row[0])
+    params = {**identity, "document": document}
+    try:
+        return population_lookups(ctx).lookup(operation, params, run)
+    except OperatorError as exc:
+        raise PermissionDenied(str(exc)) from None

@@ -40,6 +40,8 @@ class RegistryCitizen(Base):
         Index("ix_registry_citizens_household", "household_id"),
         Index("ix_registry_citizens_father", "father_id_number"),
         Index("ix_registry_citizens_mother", "mother_id_number"),
+        # On SQLite one B-tree keyed by the ID number (no hidden rowid): look-ups and seeding are faster.
+        {"sqlite_with_rowid": False},
     )
 
     id_number: Mapped[str] = mapped_column(String(12), primary_key=True)  # số định danh cá nhân

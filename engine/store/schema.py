@@ -6,14 +6,14 @@ its own and adds one import here (and one migration branch off ``0002_dossier_li
 
 from __future__ import annotations
 
-import engine.store.account_tables  # noqa: F401
-import engine.store.lifecycle_tables  # noqa: F401
-from engine.store import (
-    models,  # noqa: F401
-    registry_tables,  # noqa: F401
-    token_tables,  # noqa: F401
+from engine.store import (  # noqa: F401 - imported for their tables
+    account_tables,
+    lifecycle_tables,
+    models,
+    registry_tables,
+    sla_tables,
+    token_tables,
 )
-from engine.store import sla_tables as _sla_tables  # noqa: F401
 from engine.store.models import Base
 
 metadata = Base.metadata

@@ -10,7 +10,7 @@ import click
 
 from engine.services import population
 
-from .common import context, echo_json, table
+from .common import as_user_option, context, echo_json, require_user, table
 
 
 @click.group()
@@ -30,7 +30,8 @@ def seed(citizens: int, seed: int) -> None:
         f"seeded {report.citizens:,} citizens in {report.households:,} households "
         f"({report.married_couples:,} married couples, {report.deceased:,} deceased) "
         f"in {report.seconds:.1f} s "
-        f"(generate {report.generate_seconds:.1f} s, insert {report.insert_seconds:.1f} s)"
+        f"(generate {report.generate_seconds:.1f} s, insert {report.insert_seconds:.1f} s; "
+        f"CPU {report.cpu_seconds:.1f} s)"
     )
 
 
@@ -157,6 +158,23 @@ def evidence(dossier_id: int) -> None:
         [[e.document_code, e.source, e.request_id, e.retrieved_at, e.officer] for e in rows],
         ["document", "source", "request", "retrieved", "officer"],
     )
+
+
+@registry.command("lookup")
+@click.argument("dossier_id", type=int)
+@click.argument(
+    "operation", type=click.Choice(["lookup", "marital_status", "household", "parents", "residence"])
+)
+@click.option("--id-number", required=True, help="The 12-digit personal ID number.")
+@click.option("--name", "full_name", required=True, help="Full name as the applicant declared it.")
+@click.option("--dob", "date_of_birth", required=True, help="Date of birth, YYYY-MM-DD.")
+@click.option("--document", help="The manifest's document code this look-up replaces.")
+@as_user_option
+def lookup(dossier_id, operation, id_number, full_name, date_of_birth, document, as_user) -> None:
+    """Look a person up for a dossier in progress, as an officer of the agency handling it."""
+    officer = require_user(as_user)
+    identity = {"id_number": id_number, "full_name": full_name, "date_of_birth": date_of_birth}
+    echo_json(population.lookup_for_dossier(context(), dossier_id, operation, identity, officer, document))
 
 
 def register(main: click.Group) -> None:

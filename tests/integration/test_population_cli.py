@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 from engine import services
 from tests.conftest import AGENCY
@@ -15,6 +18,7 @@ from tests.population_helpers import alive, deploy_lookup_fixture, identity, per
 MOTCUA = [sys.executable, "-m", "motcua.cli"]
 
 
+@pytest.mark.slow  # one process per command: about 12 s on a quiet machine
 def test_registry_commands(tmp_path, sqlite_url, make_context):
     env = {**os.environ, "MOTCUA_DATABASE_URL": sqlite_url, "MOTCUA_DATA_DIR": str(tmp_path)}
 
@@ -50,6 +54,12 @@ def test_registry_commands(tmp_path, sqlite_url, make_context):
     subject = motcua("registry", "audit", "--subject", applicant["applicant_id_number"])
     assert subject.count("marriage_registration") == 2
     assert "(none)" in motcua("registry", "audit", "--outcome", "refused")
+    by_hand = motcua(
+        "registry", "lookup", str(dossier.id), "residence", "--as", "tiepnhan",
+        "--id-number", applicant["applicant_id_number"], "--name", applicant["applicant_name"],
+        "--dob", applicant["applicant_date_of_birth"],
+    )  # fmt: skip
+    assert json.loads(by_hand)["status"] == "match"
 
     savings = motcua("registry", "savings").splitlines()
     assert savings[2].split() == ["marriage_registration", "1", "2", "3"]

@@ -12,6 +12,7 @@ import pytest
 
 from engine import services
 from engine.bpmn.operators import OperatorError, RunContext, current_run
+from engine.errors import PermissionDenied
 from engine.population import ENTITLEMENTS, HttpRegistry, install_population, mask_id
 from engine.services import population
 from engine.store.registry_tables import RegistryCitizen
@@ -259,3 +260,37 @@ def test_logs_mask_personal_data(registry, officers, caplog):
     assert mask_id(applicant["applicant_id_number"]) in caplog.text
     assert applicant["applicant_id_number"] not in caplog.text
     assert applicant["applicant_name"] not in caplog.text
+
+
+def test_a_later_look_up_refreshes_the_evidence_for_the_same_document(registry, officers):
+    ctx = registry
+    applicant = person(ctx, alive())
+    process = deploy_lookup_fixture(ctx)
+    dossier = services.submit_dossier(ctx, process, AGENCY, identity(applicant), officers["intake"])
+    [before] = population.dossier_evidence(ctx, dossier.id)
+    run = RunContext(dossier.id, "tiepnhan", AGENCY, process)
+    again = _call(ctx, "lookup", {**_params(applicant), "document": "id_card_copy"}, run)
+    [after] = population.dossier_evidence(ctx, dossier.id)
+    assert after.document_code == before.document_code == "id_card_copy"
+    assert after.request_id == again["request_id"] != before.request_id
+    assert population.savings(ctx)[0].documents_replaced == 1
+
+
+def test_an_officer_may_look_up_by_hand_for_a_dossier_of_their_agency_only(registry, officers):
+    ctx = registry
+    applicant = person(ctx, alive())
+    process = deploy_lookup_fixture(ctx)
+    dossier = services.submit_dossier(ctx, process, AGENCY, identity(applicant), officers["intake"])
+    who = _params(applicant)
+    found = population.lookup_for_dossier(ctx, dossier.id, "residence", who, officers["appraiser"])
+    assert found["status"] == "match" and found["permanent_residence"]
+    with pytest.raises(PermissionDenied, match="belongs to another agency"):
+        population.lookup_for_dossier(ctx, dossier.id, "residence", who, officers["other_intake"])
+    with pytest.raises(PermissionDenied, match="not entitled"):
+        population.lookup_for_dossier(ctx, dossier.id, "household", who, officers["appraiser"])
+    latest = population.list_lookups(ctx, limit=3)
+    assert [(a.officer, a.outcome) for a in latest] == [
+        ("thamdinh", "refused"),
+        ("hoankiem", "refused"),
+        ("thamdinh", "match"),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from engine.bpmn.operators import OperatorRegistry
@@ -10,6 +11,8 @@ from engine.population import (
     ENTITLEMENTS,
     OPERATIONS,
     CircuitBreaker,
+    HttpRegistry,
+    RegistryQuery,
     RegistryRefused,
     check_purpose,
     mask_id,
@@ -105,3 +108,51 @@ def test_validation_knows_the_population_operators_without_a_database(tmp_path):
     names = {f"population.{op}" for op in ("lookup", "marital_status", "household", "parents", "residence")}
     assert names <= registry.names()
     assert names <= rule_context(settings).known_operators
+
+
+def _query():
+    return RegistryQuery(
+        "lookup", "001090123456", "Nguyễn Văn An", "1990-01-01", "birth_registration", "a", "X", "r1"
+    )
+
+
+def _adapter(responses, **options):
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        answer = responses[min(len(calls), len(responses)) - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    options = {"retries": 2, "backoff": 0.001, "breaker": CircuitBreaker(failure_threshold=1), **options}
+    return HttpRegistry(
+        "http://registry.test", "key", transport=httpx.MockTransport(handler), **options
+    ), calls
+
+
+def test_the_http_adapter_retries_server_errors_and_connection_failures():
+    ok = httpx.Response(200, json={"status": "match", "reason": None, "request_id": "r1", "person": {}})
+    adapter, calls = _adapter([httpx.Response(503), httpx.ConnectError("refused"), ok])
+    assert adapter.query(_query(), ENTITLEMENTS["birth_registration"])["status"] == "match"
+    assert len(calls) == 3
+    assert calls[0].headers["Authorization"] == "Bearer key"
+    assert calls[0].url.path == "/registry/v1/lookup/lookup"
+
+
+def test_the_http_adapter_gives_up_as_unavailable_and_opens_the_breaker():
+    adapter, calls = _adapter([httpx.Response(500)])
+    answer = adapter.query(_query(), ENTITLEMENTS["birth_registration"])
+    assert (answer["status"], answer["request_id"]) == ("unavailable", "r1")
+    assert "HTTP 500" in answer["reason"] and len(calls) == 3
+    assert adapter.breaker.state == "open"
+    assert "circuit breaker" in adapter.query(_query(), ENTITLEMENTS["birth_registration"])["reason"]
+    assert len(calls) == 3  # no call while open
+
+
+def test_the_http_adapter_reports_a_refusal_instead_of_retrying():
+    adapter, calls = _adapter([httpx.Response(403, json={"reason": "purpose", "message": "not entitled"})])
+    with pytest.raises(RegistryRefused) as refused:
+        adapter.query(_query(), ENTITLEMENTS["birth_registration"])
+    assert (refused.value.code, refused.value.message, len(calls)) == ("purpose", "not entitled", 1)

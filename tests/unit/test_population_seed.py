@@ -7,14 +7,21 @@ from datetime import date
 
 import pytest
 
-from engine.population_seed import CITIZEN_COLUMNS, HOUSEHOLD_COLUMNS, build_population, id_number_valid
+from engine.population_seed import (
+    CITIZEN_COLUMNS,
+    HOUSEHOLD_COLUMNS,
+    build_population,
+    citizen_rows,
+    id_number_valid,
+)
 
 COL = {name: i for i, name in enumerate(CITIZEN_COLUMNS)}
 
 
 @pytest.fixture(scope="module")
 def population():
-    rows, households, report = build_population(30_000, seed=11)
+    columns, households, report = build_population(30_000, seed=11)
+    rows = citizen_rows(columns)
     people = {r[COL["id_number"]]: r for r in rows}
     return rows, households, report, people
 
@@ -104,6 +111,9 @@ def test_names_are_vietnamese_and_children_take_a_parent_surname(population):
     rows, _, _, people = population
     surnames = Counter(_get(r, "full_name").split()[0] for r in rows)
     assert {"Nguyễn", "Trần", "Lê"} <= set(surnames)
+    middles = {(_get(r, "sex"), _get(r, "full_name").split()[1]) for r in rows}
+    assert ("F", "Thị") in middles and ("M", "Văn") in middles
+    assert ("F", "Văn") not in middles and ("M", "Thị") not in middles
     for row in rows[:5000]:
         father = _get(row, "father_id_number")
         if father:
@@ -114,5 +124,6 @@ def test_the_same_seed_gives_the_same_people():
     first, _, _ = build_population(500, seed=5)
     again, _, _ = build_population(500, seed=5)
     other, _, _ = build_population(500, seed=6)
+    assert first["id_number"] == sorted(first["id_number"])
     assert first == again
     assert first != other

@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=20), nullable=True),
         sa.Column("email", sa.String(length=120), nullable=True),
         sa.PrimaryKeyConstraint("id_number", name=op.f("pk_registry_citizens")),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_registry_citizens_household", "registry_citizens", ["household_id"])
     op.create_index("ix_registry_citizens_father", "registry_citizens", ["father_id_number"])
