@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 from datetime import datetime
@@ -63,7 +65,7 @@ def _pause_inside(dossier_id: int, pause: float) -> None:
     marker = os.environ.get("MOTCUA_TEST_FIRE_MARKER")
     if marker:
         with open(marker, "a", encoding="utf-8") as handle:
-            handle.write(f"{os.getpid()} {dossier_id}\n")
+            handle.write(f"{os.getpid()} {dossier_id} {time.time():.2f}\n")
     time.sleep(pause)
 
 
@@ -99,7 +101,7 @@ class RedisTimerQueue:
                     fire_dossier,
                     args=(dossier_id,),
                     job_id=job_id,
-                    timeout=self.claim_seconds,
+                    timeout=self.claim_seconds + 60,
                     result_ttl=60,
                     failure_ttl=24 * 3600,
                 )
@@ -170,6 +172,27 @@ def start_embedded_sweeper(ctx: Context, interval: float = DEFAULT_SWEEP_SECONDS
     return sweeper
 
 
+def _die_with_parent() -> None:
+    """In a child forked from the worker (rq's scheduler process): die when the worker dies.
+
+    The child inherits the worker's database sockets; if it outlived a killed worker it would keep the
+    killed job's transaction, and its row locks, open on PostgreSQL. Linux only (prctl)."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = _worker_pid
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the worker died before prctl took effect
+        os._exit(1)
+
+
+_worker_pid = 0
+
+
 def run_worker(
     ctx: Context,
     redis_url: str,
@@ -179,6 +202,7 @@ def run_worker(
     claim_seconds: int = DEFAULT_CLAIM_SECONDS,
     burst: bool = False,
     name: str | None = None,
+    log_level: str = "WARNING",
 ) -> None:
     """An rq worker (with its scheduler) on this deployment's timer queue, plus a sweeper thread.
 
@@ -188,8 +212,12 @@ def run_worker(
     from redis import Redis
     from rq import SimpleWorker
 
+    global _worker_pid
     set_context(ctx)
     _sync_runtime_clock(ctx)
+    if not _worker_pid:
+        _worker_pid = os.getpid()
+        os.register_at_fork(after_in_child=_die_with_parent)
     connection = Redis.from_url(redis_url, socket_connect_timeout=2, health_check_interval=10)
     queue = RedisTimerQueue(connection, prefix, claim_seconds)
     sweeper = Sweeper(redis_sweep(ctx, queue), sweep_interval)
@@ -199,9 +227,8 @@ def run_worker(
             try:
                 worker = SimpleWorker([queue.queue], connection=connection, name=name)
                 worker.max_connection_wait_time = 2.0
-                worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
-                if burst:
-                    return
+                worker.work(burst=burst, with_scheduler=True, logging_level=log_level)
+                return  # burst done, or a requested (warm) shutdown
             except KeyboardInterrupt:
                 return
             except Exception as exc:  # noqa: BLE001 - Redis away: wait and start again
