@@ -36,6 +36,7 @@ SLA_KINDS = STEP_KINDS + DOSSIER_KINDS
 # result ready, returned.
 FINISHED_STATUSES = frozenset({3, 7, 8, 9, 10})
 WITHDRAWN_STATUSES = frozenset({3, 7, 8})
+PAUSED_STATUSES = frozenset({5, 6})  # supplement requested, fee requested: the clock is paused
 
 LABELS_VI = {
     "early": "Trước hạn",

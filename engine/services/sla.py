@@ -269,9 +269,9 @@ def sync_timers(
             .values(state="cancelled", fired_at=now)
         )
     if opened:
-        tasks = s.scalars(select(HumanTask).where(HumanTask.id.in_(opened), HumanTask.due_at.is_not(None)))
-        for task in tasks:
-            if task.state != "open":
+        for task_id in opened:
+            task = s.get(HumanTask, task_id)  # just added by the core: from the session, no query
+            if task is None or task.state != "open" or task.due_at is None:
                 continue
             s.add(
                 Timer(
@@ -309,7 +309,17 @@ def _finished(dossier: Dossier) -> bool:
     )
 
 
+def _paused(dossier: Dossier) -> bool:
+    """Waiting for the applicant (supplement or fee): the clock is paused; when it restarts the
+    lifecycle moves due_at and the listener sets new timers."""
+    return (dossier.status or 0) in sla.PAUSED_STATUSES
+
+
 def _sync_dossier_timers(ctx: Context, s: Session, dossier: Dossier, now: datetime) -> None:
+    if dossier.due_at is None:
+        # Not accepted yet (no appointment date): nothing to keep. A timer left from an earlier due
+        # date does not fire while there is none (see _fire_sla).
+        return
     pending = {
         t.kind: t
         for t in s.scalars(
@@ -318,7 +328,7 @@ def _sync_dossier_timers(ctx: Context, s: Session, dossier: Dossier, now: dateti
             )
         )
     }
-    if dossier.due_at is None or _finished(dossier):
+    if _finished(dossier):
         for row in pending.values():
             row.state, row.fired_at = "cancelled", now
         return
@@ -475,7 +485,7 @@ def _fire_sla(ctx: Context, s: Session, dossier: Dossier, timer: Timer, now: dat
     if timer.kind in sla.STEP_KINDS:
         applies = task is not None and task.state == "open"
     else:
-        applies = dossier.due_at is not None and not _finished(dossier)
+        applies = dossier.due_at is not None and not _finished(dossier) and not _paused(dossier)
     if not applies:
         timer.state, timer.fired_at = "cancelled", now
         return False
