@@ -192,6 +192,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1000000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-fire", action="store_true", help="Only build and time the sweep.")
     args = parser.parse_args()
     admin = os.environ.get("MOTCUA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("MOTCUA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -226,6 +227,8 @@ def main() -> None:
             f"whole sweep walk over {due:,} due timers (no enqueue): median {statistics.median(walk):.0f} ms "
             f"(min {min(walk):.0f}, max {max(walk):.0f})"
         )
+        if args.skip_fire:
+            return
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_") and k != "REDIS_URL"},
