@@ -13,6 +13,7 @@ from engine.calendar import (
     hours_to_working_days,
     lunar_to_solar,
     parse_working_hours,
+    statutory_holidays,
     tet,
     working_days_to_hours,
 )
@@ -90,8 +91,8 @@ def vn(*args) -> datetime:
 CAL = VietnameseCalendar()
 
 
-def test_public_holidays_of_2025_by_the_default_rule():
-    off = {d for d in CAL.holidays(2025)}
+def test_the_statutory_rule_for_years_without_published_days():
+    off = statutory_holidays(2025)
     assert date(2025, 1, 1) in off
     assert {
         date(2025, 1, 28),
@@ -99,14 +100,29 @@ def test_public_holidays_of_2025_by_the_default_rule():
         date(2025, 1, 30),
         date(2025, 1, 31),
         date(2025, 2, 1),
-    } <= off
+    } <= set(off)
     assert date(2025, 4, 7) in off  # Hùng Kings
-    assert {date(2025, 4, 30), date(2025, 5, 1)} <= off
-    assert {date(2025, 9, 1), date(2025, 9, 2)} <= off  # 2/9 is a Tuesday: the Monday before
-    # Tết's Saturday (1 February) is made up on Monday 3 February
-    assert date(2025, 2, 3) in off
-    assert not CAL.is_working_day(date(2025, 2, 3))
-    assert CAL.is_working_day(date(2025, 2, 4))
+    assert {date(2025, 4, 30), date(2025, 5, 1)} <= set(off)
+    assert {date(2025, 9, 1), date(2025, 9, 2)} <= set(off)  # 2/9 is a Tuesday: the Monday before
+    assert date(2025, 2, 3) in off  # Tết's Saturday (1 February) made up on Monday 3 February
+
+
+def test_the_governments_days_of_2025():
+    # Tết 2025: Monday 27 January to Saturday 1 February off; Saturday 26 April worked so that
+    # Friday 2 May is off; 1 and 2 September off.
+    for day in (date(2025, 1, 27), date(2025, 1, 31), date(2025, 5, 2), date(2025, 9, 1), date(2025, 9, 2)):
+        assert not CAL.is_working_day(day), day
+    assert CAL.is_working_day(date(2025, 4, 26))  # a Saturday
+    assert CAL.is_working_day(date(2025, 2, 3))
+    assert dict(CAL.days_off(2025))[date(2025, 4, 26)] == "Làm bù"
+
+
+@pytest.mark.parametrize("year", range(1985, 2051))
+def test_the_holidays_package_agrees_with_the_lunar_algorithm(year):
+    """Two independent sources for Tết and Hùng Kings' day at UTC+7."""
+    assert tet(year) in CAL.holidays(year)
+    if year >= 2007:  # a public holiday since 2007
+        assert lunar_to_solar(10, 3, year) in CAL.holidays(year)
 
 
 def test_a_holiday_on_a_sunday_is_made_up_on_monday():
@@ -142,8 +158,10 @@ def test_working_hours_across_tet_and_a_weekend():
 
 
 def test_three_working_days_over_the_national_day():
-    # Tuesday 1 September 2026 at 09:00; 2 and 3 September are off.
-    assert CAL.due(vn(2026, 9, 1, 9, 0), TimeLimit(3)) == vn(2026, 9, 8, 9, 0)  # Fri, Mon, Tue
+    # Friday 28 August 2026 at 09:00; Monday 31 August (for Saturday 22 August, worked), 1 and
+    # 2 September are off: 6.5 h Friday, 8 h Thursday 3, 8 h Friday 4, 1.5 h Monday 7 September.
+    assert CAL.due(vn(2026, 8, 28, 9, 0), TimeLimit(3)) == vn(2026, 9, 7, 9, 0)
+    assert CAL.is_working_day(date(2026, 8, 22))
 
 
 def test_the_15_oclock_rule_for_same_day_procedures():
