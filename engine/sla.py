@@ -47,6 +47,20 @@ LABELS_VI = {
 }
 
 
+def limit_from_manifest(manifest: dict, channel: str = "counter") -> TimeLimit:
+    """The statutory limit of a procedure from its manifest's ``[limit]`` table (contract 1):
+    ``amount`` and ``unit``, ``online_amount`` for online submissions, ``same_day_cutoff``."""
+    table = manifest.get("limit") or {}
+    amount = table.get("amount")
+    if amount is None:
+        raise ValueError(f"procedure {manifest.get('code', '?')} has no [limit] amount")
+    if channel == "online" and table.get("online_amount") is not None:
+        amount = table["online_amount"]
+    return TimeLimit(
+        float(amount), table.get("unit", "working_days"), bool(table.get("same_day_cutoff", False))
+    )
+
+
 def appointment_date(calendar: WorkCalendar, received_at: datetime, limit: TimeLimit) -> datetime:
     """The appointment date (ngày hẹn trả) of a dossier received at ``received_at``."""
     return calendar.due(received_at, limit)

@@ -18,7 +18,7 @@ from engine.calendar import (
     working_days_to_hours,
 )
 from engine.clock import VIETNAM
-from engine.sla import apology_at, classify, progress, reminder_at
+from engine.sla import apology_at, appointment_date, classify, limit_from_manifest, progress, reminder_at
 
 # Tết (1 January of the lunar year) as published in Vietnam.
 KNOWN_TET = {
@@ -213,3 +213,14 @@ def test_classification_by_calendar_date_in_vietnam():
     assert classify(datetime.fromisoformat("2026-03-04T23:30:00+00:00"), due) == "on_time"
     assert progress(due, vn(2026, 3, 5, 17, 0)) == "within"
     assert progress(due, vn(2026, 3, 6, 8, 0)) == "past_due"
+
+
+def test_the_appointment_date_from_a_manifest_limit():
+    manifest = {"code": "birth_registration", "limit": {"amount": 1, "unit": "working_days", "online_amount": 0.5,
+                                                        "same_day_cutoff": True}}  # fmt: skip
+    counter = limit_from_manifest(manifest)
+    assert counter == TimeLimit(1, "working_days", same_day_cutoff=True)
+    assert limit_from_manifest(manifest, "online").amount == 0.5
+    assert appointment_date(CAL, vn(2026, 3, 3, 15, 30), counter) == vn(2026, 3, 4, 17, 0)
+    with pytest.raises(ValueError):
+        limit_from_manifest({"code": "x"})
