@@ -193,6 +193,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-fire", action="store_true", help="Only build and time the sweep.")
+    parser.add_argument("--in-process", type=int, default=200, help="Fire this many first without rq.")
     args = parser.parse_args()
     admin = os.environ.get("MOTCUA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("MOTCUA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -229,6 +230,19 @@ def main() -> None:
         )
         if args.skip_fire:
             return
+        if args.in_process:
+            ids = sla_services.due_dossiers(ctx, limit=min(args.in_process, due - 1))
+            walls, cpus = [], []
+            for dossier_id in ids:
+                wall, cpu = time.perf_counter(), time.process_time()
+                sla_services.fire_dossier_timers(ctx, dossier_id)
+                walls.append((time.perf_counter() - wall) * 1000)
+                cpus.append((time.process_time() - cpu) * 1000)
+            print(
+                f"in one process, no rq: {len(ids)} fires, median {statistics.median(walls):.1f} ms wall "
+                f"({statistics.median(cpus):.1f} ms CPU in motcua) per load-step-save"
+            )
+            due -= len(ids)
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_") and k != "REDIS_URL"},
@@ -249,7 +263,7 @@ def main() -> None:
         clock.set(start + timedelta(hours=2))
         t = time.perf_counter()
         samples = []
-        while True:
+        while due > 0:
             left = count(ctx, "SELECT count(*) FROM timers WHERE kind = 'bpmn' AND state = 'pending'")
             elapsed = time.perf_counter() - t
             samples.append((elapsed, due - left))

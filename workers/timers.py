@@ -144,8 +144,19 @@ class Sweeper(threading.Thread):
         self.stopped.set()
 
 
-def redis_sweep(ctx: Context, queue: RedisTimerQueue):
-    return lambda: sla_services.claim_due_timers(ctx, queue)
+BACKLOG_LIMIT = 1000
+
+
+def redis_sweep(ctx: Context, queue: RedisTimerQueue, backlog_limit: int = BACKLOG_LIMIT):
+    """One sweep; skipped while the queue still holds ``backlog_limit`` jobs (the work is there
+    already; walking the due timers again would only take time from firing them)."""
+
+    def sweep() -> int:
+        if queue.queue.count >= backlog_limit:
+            return 0
+        return sla_services.claim_due_timers(ctx, queue)
+
+    return sweep
 
 
 def embedded_sweep(ctx: Context):

@@ -382,8 +382,9 @@ def claim_due_timers(
     """The sweep: walk the due pending timers in batches, each batch's rows locked (``FOR UPDATE SKIP
     LOCKED`` on PostgreSQL, so concurrent sweeps split the work; the write lock on SQLite), and hand
     each dossier with its earliest due time to ``enqueue`` (which dedupes and returns, per dossier,
-    whether it queued a new job). Claimed rows count one more attempt. If ``enqueue`` raises (Redis is
-    down) the batch rolls back: nothing is lost, the next sweep tries again. Returns jobs queued."""
+    whether it queued a new job). If ``enqueue`` raises (Redis is down) nothing changes: the next
+    sweep tries again. ``attempts`` counts only fire jobs that could not fire a BPMN timer; after
+    MAX_FIRE_ATTEMPTS such jobs the timer is left for an operator. Returns the jobs queued."""
     now = ctx.now()
     queued = 0
     after: tuple[datetime, int] | None = None
@@ -405,17 +406,10 @@ def claim_due_timers(
                 return queued
             after = (rows[-1].due_at, rows[-1].id)
             earliest: dict[int, datetime] = {}
-            ids_by_dossier: dict[int, list[int]] = defaultdict(list)
-            for timer_id, dossier_id, due_at in rows:
+            for _timer_id, dossier_id, due_at in rows:
                 earliest.setdefault(dossier_id, due_at)
-                ids_by_dossier[dossier_id].append(timer_id)
             claims = list(earliest.items())
             results = enqueue(claims)
-            claimed = [
-                i for (d, _), new in zip(claims, results, strict=True) if new for i in ids_by_dossier[d]
-            ]
-            if claimed:
-                s.execute(update(Timer).where(Timer.id.in_(claimed)).values(attempts=Timer.attempts + 1))
             queued += sum(1 for new in results if new)
         if len(rows) < batch:
             return queued
