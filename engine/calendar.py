@@ -148,6 +148,17 @@ def hours_to_working_days(hours: float) -> float:
     return hours / HOURS_PER_WORKING_DAY
 
 
+def parse_centre_hours(text: str) -> dict[str, WorkingHours]:
+    """``"000.10.01.H26=08:00-12:00,13:30-17:30; 000.10.02.H26=07:00-11:00,13:30-17:30"`` -> hours
+    per agency code (MOTCUA_CENTRE_HOURS)."""
+    out = {}
+    for part in text.split(";"):
+        if part.strip():
+            code, _, hours = part.partition("=")
+            out[code.strip()] = parse_working_hours(hours)
+    return out
+
+
 def parse_working_hours(text: str) -> WorkingHours:
     """``"07:30-11:30,13:00-17:00"`` -> :class:`WorkingHours` (periods in order, not overlapping)."""
     periods = []
@@ -188,12 +199,31 @@ class VietnameseCalendar(WeekdayCalendar):
         hours: WorkingHours | None = None,
         overrides: Callable[[int], Iterable[DayOverride]] | None = None,
         refresh_seconds: float = 60.0,
+        centre_hours: dict[str, WorkingHours] | None = None,
     ) -> None:
         super().__init__(hours)
         self._load_overrides = overrides
         self.refresh_seconds = refresh_seconds
         self._years: dict[int, tuple[float, frozenset[date], frozenset[date]]] = {}
         self._lock = threading.Lock()
+        self.centre_hours = dict(centre_hours or {})
+        self._centres: dict[str, VietnameseCalendar] = {}
+
+    def for_centre(self, agency_code: str | None) -> VietnameseCalendar:
+        """The calendar of one centre: its own working hours (``centre_hours``), the same days.
+
+        Callers that know the agency (e.g. the appointment date at acceptance) use this; without
+        hours of its own a centre gets this calendar."""
+        hours = self.centre_hours.get(agency_code or "")
+        if hours is None or hours == self.hours:
+            return self
+        centre = self._centres.get(agency_code)
+        if centre is None:
+            centre = VietnameseCalendar(hours, self._load_overrides, self.refresh_seconds)
+            centre._years, centre._lock = self._years, self._lock  # one cache of days for all centres
+            centre._default_year = self._default_year
+            self._centres[agency_code] = centre
+        return centre
 
     # ------------------------------------------------------------------ days
 

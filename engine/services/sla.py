@@ -22,7 +22,7 @@ from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from .. import sla
-from ..calendar import DayOverride, VietnameseCalendar, parse_working_hours
+from ..calendar import DayOverride, VietnameseCalendar, parse_centre_hours, parse_working_hours
 from ..clock import VIETNAM
 from ..context import AllottedHoursPolicy, Context
 from ..errors import InvalidInput, NotFound, PermissionDenied
@@ -53,9 +53,11 @@ MAX_FIRE_ATTEMPTS = 20  # a BPMN timer that would not fire after this many jobs 
 def install_sla(ctx: Context) -> None:
     """Make the Vietnamese calendar the context's calendar and keep SLA timers in step with runs."""
     hours_text = ctx.settings.extra.get("MOTCUA_WORKING_HOURS")
+    centres_text = ctx.settings.extra.get("MOTCUA_CENTRE_HOURS")
     calendar = VietnameseCalendar(
         hours=parse_working_hours(hours_text) if hours_text else None,
         overrides=lambda year: load_overrides(ctx, year),
+        centre_hours=parse_centre_hours(centres_text) if centres_text else None,
     )
     default_policy = (
         isinstance(ctx.due_policy, AllottedHoursPolicy) and ctx.due_policy.calendar is ctx.calendar

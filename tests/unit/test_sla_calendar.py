@@ -12,6 +12,7 @@ from engine.calendar import (
     VietnameseCalendar,
     hours_to_working_days,
     lunar_to_solar,
+    parse_centre_hours,
     parse_working_hours,
     statutory_holidays,
     tet,
@@ -191,6 +192,18 @@ def test_centre_hours_are_configurable():
     assert cal.add_working_hours(vn(2026, 3, 2, 11, 0), 2) == vn(2026, 3, 2, 14, 30)
     with pytest.raises(ValueError):
         parse_working_hours("13:00-12:00")
+
+
+def test_each_centre_can_keep_its_own_hours_on_the_same_days():
+    table = [DayOverride(date(2026, 3, 3), "off", "nghỉ")]
+    cal = VietnameseCalendar(
+        overrides=lambda year: table, centre_hours=parse_centre_hours("X.H26=08:00-12:00,13:30-17:30")
+    )
+    centre = cal.for_centre("X.H26")
+    assert cal.for_centre("other") is cal and cal.for_centre(None) is cal
+    # Monday 17:15, two hours: the centre still works 15 minutes, then Wednesday (3 March is off)
+    assert centre.add_working_hours(vn(2026, 3, 2, 17, 15), 2) == vn(2026, 3, 4, 9, 45)
+    assert cal.add_working_hours(vn(2026, 3, 2, 17, 15), 2) == vn(2026, 3, 4, 9, 30)
 
 
 def test_reminder_and_apology_times():
