@@ -282,3 +282,29 @@ def test_redis_stopped_and_started_again_catches_up(setup, tmp_path):
     finally:
         server.terminate()
         server.wait()
+
+
+def test_reminder_and_apology_arrive_through_a_worker_at_the_right_working_time_across_tet(setup):
+    # Received Friday 13 February 2026 at 14:00, the last working day before Tết (16-20 February), with
+    # 3 working days; the 16-hour appraisal has 3 hours that Friday, 8 on Monday 23 February and is due
+    # Tuesday 24 February 14:00; its reminder (12 hours) is due Tuesday 08:30. The dossier is due
+    # Wednesday 25 February 14:00, so the apology alert is due Tuesday 14:00.
+    ctx, clock, people, workers = setup(vn(2026, 2, 13, 14, 0), limit=TimeLimit(3))
+    dossier = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    workers.start()
+    for moment in (vn(2026, 2, 14, 9, 0), vn(2026, 2, 18, 10, 0), vn(2026, 2, 24, 8, 29)):
+        clock.set(moment)  # a weekend, Tết, a minute early: nothing is due
+        time.sleep(1.5)  # several sweeps
+        assert alerts(ctx) == [], moment
+    clock.set(vn(2026, 2, 24, 8, 30))
+    wait_for(lambda: alerts(ctx, "reminder"), what=lambda: f"the reminder\n{workers.logs()}")
+    assert [a.kind for a in alerts(ctx)] == ["reminder"]
+    clock.set(vn(2026, 2, 24, 13, 59))
+    time.sleep(1.5)
+    assert [a.kind for a in alerts(ctx)] == ["reminder"]
+    clock.set(vn(2026, 2, 24, 14, 0))
+    wait_for(lambda: len(alerts(ctx)) == 3, what=lambda: f"the apology and the escalation\n{workers.logs()}")
+    assert sorted(a.kind for a in alerts(ctx)) == ["apology", "overdue", "reminder"]
+    assert {a.dossier_id for a in alerts(ctx)} == {dossier.id}
+    [reminder] = sla_services.list_alerts(ctx, people["appraiser"])
+    assert reminder.due_at == vn(2026, 2, 24, 14, 0)
