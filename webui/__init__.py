@@ -17,6 +17,9 @@ def create_app(ctx: Context | None = None) -> Flask:
     app = Flask(__name__)
     app.config["SECRET_KEY"] = ctx.settings.secret_key
     app.extensions["motcua"] = ctx
+    from webui.sla import bp as sla_bp  # noqa: I001 - one line per feature
+
+    app.register_blueprint(sla_bp)
 
     @app.get("/")
     def home():

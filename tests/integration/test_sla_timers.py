@@ -241,3 +241,24 @@ def test_without_redis_the_embedded_sweeper_fires_in_process(officers_at):
     finally:
         sweeper.stop()
         sweeper.join(5)
+
+
+def test_the_public_on_time_page_and_csv(officers_at):
+    from webui import create_app
+
+    ctx, people = officers_at(vn(2026, 3, 2, 8, 0), TimeLimit(1))
+    done = services.submit_dossier(ctx, "sla_demo", AGENCY, {}, channel="online")
+    services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    with ctx.db.transaction() as s:
+        s.get(Dossier, done.id).finished_at = vn(2026, 3, 3, 9, 0)  # due 3 March 08:00: on time
+        s.get(Dossier, done.id).status = 9
+    client = create_app(ctx).test_client()
+    page = client.get("/sla/ontime?from=2026-03-01&to=2026-03-31")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Tình hình giải quyết hồ sơ" in html and "50.0%" not in html and "100.0%" in html
+    csv_response = client.get("/sla/ontime.csv?from=2026-03-01&to=2026-03-31&agency=" + AGENCY)
+    assert csv_response.headers["Content-Type"].startswith("text/csv")
+    lines = csv_response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[2].startswith("sla_demo,000.10.01.H26,2,1,1,0,0,1,0,1,0,1,")
+    assert client.get("/sla/ontime?from=yesterday").status_code == 400
