@@ -19,6 +19,7 @@ import time
 from datetime import datetime
 
 from engine.context import Context
+from engine.errors import Conflict
 from engine.services import sla as sla_services
 
 log = logging.getLogger("motcua.workers")
@@ -56,7 +57,14 @@ def fire_dossier(dossier_id: int) -> dict:
     """The rq job: fire the due timers of one dossier."""
     pause = float(os.environ.get("MOTCUA_TEST_FIRE_PAUSE", "0") or 0)  # tests only: widen the kill window
     hook = (lambda: _pause_inside(dossier_id, pause)) if pause else None
-    return sla_services.fire_dossier_timers(_ctx(), dossier_id, before_commit=hook).to_dict()
+    for attempt in range(3):
+        try:
+            return sla_services.fire_dossier_timers(_ctx(), dossier_id, before_commit=hook).to_dict()
+        except Conflict:  # an officer changed the dossier at that moment: fire on its new state
+            if attempt == 2:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _pause_inside(dossier_id: int, pause: float) -> None:

@@ -462,7 +462,8 @@ def fire_dossier_timers(
         for t in timers:
             if t.kind == "bpmn":
                 continue
-            s.refresh(t)  # the run above may have cancelled it
+            if bpmn:
+                s.refresh(t)  # the run above may have cancelled it
             if t.state != "pending":
                 continue
             if _fire_sla(ctx, s, dossier, t, now):
