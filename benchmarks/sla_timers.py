@@ -281,6 +281,24 @@ def main() -> None:
             f"{args.workers} workers fired {fired:,} BPMN timers (load-step-save each) in {elapsed:.1f} s: "
             f"{rate:.0f} timers/s overall, {steady:.0f} timers/s steady (10-90 %); {opened:,} tasks opened"
         )
+        # Phase 2: every opened task's reminder and overdue timers come due (two SLA timers per job).
+        sla_due = count(ctx, "SELECT count(*) FROM timers WHERE kind IN ('sla_reminder', 'sla_overdue') "
+                             "AND state = 'pending' AND label <> 'later'")  # fmt: skip
+        clock.set(start + timedelta(days=3))
+        t = time.perf_counter()
+        while True:
+            left = count(ctx, "SELECT count(*) FROM timers WHERE kind IN ('sla_reminder', 'sla_overdue') "
+                              "AND state = 'pending' AND label <> 'later'")  # fmt: skip
+            elapsed = time.perf_counter() - t
+            if left == 0 or elapsed > 900:
+                break
+            time.sleep(0.5)
+        alerts = count(ctx, "SELECT count(*) FROM sla_alerts")
+        print(
+            f"{args.workers} workers fired {sla_due - left:,} SLA timers (reminder + escalation per step, "
+            f"one job per dossier) in {elapsed:.1f} s: {(sla_due - left) / elapsed:.0f} timers/s; "
+            f"{alerts:,} alerts"
+        )
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
