@@ -87,13 +87,16 @@ class Workers:
 
 
 @pytest.fixture
-def setup(make_context, postgres_url, redis_url, redis_namespace, tmp_path):
-    """A context on PostgreSQL with a shared clock file, and a way to start worker processes."""
+def setup(request, make_context, redis_url, redis_namespace, tmp_path):
+    """A context on PostgreSQL (or SQLite when parametrised so) with a shared clock file, and a way
+    to start worker processes."""
+    database = getattr(request, "param", "postgresql")
+    url = request.getfixturevalue("sqlite_url" if database == "sqlite" else "postgres_url")
 
     def make(start: datetime, redis: str | None = None, limit: TimeLimit = TimeLimit(10), boundary="P30D"):
         clock = FileClock(tmp_path / "clock")
         clock.set(start)
-        ctx = make_context(postgres_url)
+        ctx = make_context(url)
         use_clock(ctx, clock)
         ctx.listeners.insert(0, AcceptOnSubmit(limit))
         services.create_agency(ctx, AGENCY, "Trung tâm Phục vụ hành chính công phường Ba Đình")
@@ -108,7 +111,7 @@ def setup(make_context, postgres_url, redis_url, redis_namespace, tmp_path):
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_") and k != "REDIS_URL"},
             "PYTHONPATH": str(ROOT),
-            "MOTCUA_DATABASE_URL": postgres_url,
+            "MOTCUA_DATABASE_URL": url,
             "MOTCUA_DATA_DIR": str(tmp_path),
             "REDIS_URL": redis or redis_url,
             "MOTCUA_REDIS_PREFIX": redis_namespace,
@@ -143,6 +146,7 @@ def alerts(ctx, kind: str | None = None) -> list:
         return list(s.execute(query))
 
 
+@pytest.mark.parametrize("setup", ["postgresql", "sqlite"], indirect=True)
 def test_the_boundary_timer_escalates_through_a_worker(setup):
     ctx, clock, people, workers = setup(vn(2026, 3, 2, 8, 0), boundary="P2D")
     dossier = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
@@ -162,6 +166,7 @@ def test_the_boundary_timer_escalates_through_a_worker(setup):
     assert events.count("sla_overdue") == 1 and events.count("sla_reminder") == 1
 
 
+@pytest.mark.parametrize("setup", ["postgresql", "sqlite"], indirect=True)
 def test_a_worker_killed_mid_job_loses_nothing_and_fires_nothing_twice(setup, tmp_path):
     ctx, clock, people, workers = setup(vn(2026, 3, 2, 8, 0))
     dossiers = [services.submit_dossier(ctx, "sla_demo", AGENCY, {}) for _ in range(6)]
