@@ -148,6 +148,17 @@ def hours_to_working_days(hours: float) -> float:
     return hours / HOURS_PER_WORKING_DAY
 
 
+def parse_centre_hours(text: str) -> dict[str, WorkingHours]:
+    """``"000.10.01.H26=08:00-12:00,13:30-17:30; 000.10.02.H26=07:00-11:00,13:30-17:30"`` -> hours
+    per agency code (MOTCUA_CENTRE_HOURS)."""
+    out = {}
+    for part in text.split(";"):
+        if part.strip():
+            code, _, hours = part.partition("=")
+            out[code.strip()] = parse_working_hours(hours)
+    return out
+
+
 def parse_working_hours(text: str) -> WorkingHours:
     """``"07:30-11:30,13:00-17:00"`` -> :class:`WorkingHours` (periods in order, not overlapping)."""
     periods = []
@@ -188,39 +199,56 @@ class VietnameseCalendar(WeekdayCalendar):
         hours: WorkingHours | None = None,
         overrides: Callable[[int], Iterable[DayOverride]] | None = None,
         refresh_seconds: float = 60.0,
+        centre_hours: dict[str, WorkingHours] | None = None,
     ) -> None:
         super().__init__(hours)
         self._load_overrides = overrides
         self.refresh_seconds = refresh_seconds
         self._years: dict[int, tuple[float, frozenset[date], frozenset[date]]] = {}
         self._lock = threading.Lock()
+        self.centre_hours = dict(centre_hours or {})
+        self._centres: dict[str, VietnameseCalendar] = {}
+
+    def for_centre(self, agency_code: str | None) -> VietnameseCalendar:
+        """The calendar of one centre: its own working hours (``centre_hours``), the same days.
+
+        Callers that know the agency (e.g. the appointment date at acceptance) use this; without
+        hours of its own a centre gets this calendar."""
+        hours = self.centre_hours.get(agency_code or "")
+        if hours is None or hours == self.hours:
+            return self
+        centre = self._centres.get(agency_code)
+        if centre is None:
+            centre = VietnameseCalendar(hours, self._load_overrides, self.refresh_seconds)
+            centre._years, centre._lock = self._years, self._lock  # one cache of days for all centres
+            centre._default_year = self._default_year
+            self._centres[agency_code] = centre
+        return centre
 
     # ------------------------------------------------------------------ days
 
     def holidays(self, year: int) -> dict[date, str]:
-        """The statutory days off of ``year`` by the default rule (before the yearly table)."""
-        days: dict[date, str] = {}
-        tet = lunar_to_solar(1, 1, year)
-        for offset in range(-1, 4):
-            days[tet + timedelta(days=offset)] = "Tết Nguyên đán"
-        days[date(year, 1, 1)] = "Tết Dương lịch"
-        days[lunar_to_solar(10, 3, year)] = "Giỗ Tổ Hùng Vương"
-        days[date(year, 4, 30)] = "Ngày Chiến thắng"
-        days[date(year, 5, 1)] = "Ngày Quốc tế Lao động"
-        national = date(year, 9, 2)
-        days[national] = "Quốc khánh"
-        # The adjacent day makes a long weekend: Tue/Fri/Sat -> 1 September, otherwise 3 September.
-        adjacent = (
-            national - timedelta(days=1) if national.weekday() in (1, 4, 5) else national + timedelta(1)
-        )
-        days[adjacent] = "Quốc khánh (ngày liền kề)"
-        # A holiday on a Saturday or Sunday is made up on the next working day (art. 111(3)).
-        for day in sorted(d for d in days if d.weekday() >= 5):
-            extra = day + timedelta(days=1)
-            while extra.weekday() >= 5 or extra in days:
-                extra += timedelta(days=1)
-            days[extra] = f"Nghỉ bù ({days[day]})"
-        return dict(sorted(days.items()))
+        """The days off of ``year`` before the yearly table: the ``holidays`` package's Vietnamese
+        calendar (the government's actual days where it knows them, the statutory rule otherwise),
+        or :func:`statutory_holidays` if that package is missing or knows nothing of the year."""
+        return self._default_year(year)[0]
+
+    def weekend_workdays(self, year: int) -> set[date]:
+        """Saturdays and Sundays of ``year`` worked to make up a bridge day, before the yearly table."""
+        return self._default_year(year)[1]
+
+    @lru_cache(maxsize=256)  # noqa: B019 - a handful of years per calendar, kept for its lifetime
+    def _default_year(self, year: int) -> tuple[dict[date, str], set[date]]:
+        try:
+            import holidays as holidays_package
+        except ImportError:  # pragma: no cover - a declared dependency
+            return statutory_holidays(year), set()
+        known = holidays_package.Vietnam(years=year, language="vi")
+        days = {d: str(name) for d, name in known.items() if d.year == year}
+        if not any(tet(year) == d for d in days):
+            return statutory_holidays(year), set()
+        worked = {d for d in getattr(known, "weekend_workdays", ()) if d.year == year}
+        return dict(sorted(days.items())), worked
 
     def overrides(self, year: int) -> list[DayOverride]:
         return list(self._load_overrides(year)) if self._load_overrides else []
@@ -232,7 +260,7 @@ class VietnameseCalendar(WeekdayCalendar):
             return cached[1], cached[2]
         with self._lock:
             off = set(self.holidays(year))
-            working: set[date] = set()
+            working: set[date] = set(self.weekend_workdays(year))
             for row in self.overrides(year):
                 if row.kind == "off":
                     off.add(row.day)
@@ -263,7 +291,8 @@ class VietnameseCalendar(WeekdayCalendar):
     def days_off(self, year: int) -> list[tuple[date, str]]:
         """Every day off of ``year`` that is not a Saturday or Sunday, and every Saturday or Sunday
         that is a working day, with the reason; what ``motcua calendar show`` prints."""
-        named = self.holidays(year)
+        named = dict(self.holidays(year))
+        named.update({d: "Làm bù" for d in self.weekend_workdays(year)})
         notes = {row.day: row for row in self.overrides(year)}
         rows = []
         day = date(year, 1, 1)
@@ -332,6 +361,31 @@ class VietnameseCalendar(WeekdayCalendar):
                     first += timedelta(days=1)
                 return self.close_of(first)
         return super().due(start, limit)
+
+
+def statutory_holidays(year: int) -> dict[date, str]:
+    """The public holidays of the Labour Code 2019 (art. 112) by rule, for years the ``holidays``
+    package does not cover: Tết = the last day of the old year and the first four of the new one;
+    2 September plus 1 September (when the 2nd is a Tuesday, Friday or Saturday) or 3 September;
+    a holiday on a Saturday or Sunday is made up on the next working day (art. 111(3))."""
+    days: dict[date, str] = {}
+    first = tet(year)
+    for offset in range(-1, 4):
+        days[first + timedelta(days=offset)] = "Tết Nguyên đán"
+    days[date(year, 1, 1)] = "Tết Dương lịch"
+    days[lunar_to_solar(10, 3, year)] = "Giỗ Tổ Hùng Vương"
+    days[date(year, 4, 30)] = "Ngày Chiến thắng"
+    days[date(year, 5, 1)] = "Ngày Quốc tế Lao động"
+    national = date(year, 9, 2)
+    days[national] = "Quốc khánh"
+    adjacent = national - timedelta(days=1) if national.weekday() in (1, 4, 5) else national + timedelta(1)
+    days[adjacent] = "Quốc khánh (ngày liền kề)"
+    for day in sorted(d for d in days if d.weekday() >= 5):
+        extra = day + timedelta(days=1)
+        while extra.weekday() >= 5 or extra in days:
+            extra += timedelta(days=1)
+        days[extra] = f"Nghỉ bù ({days[day]})"
+    return dict(sorted(days.items()))
 
 
 def _monotonic() -> float:

@@ -36,6 +36,7 @@ SLA_KINDS = STEP_KINDS + DOSSIER_KINDS
 # result ready, returned.
 FINISHED_STATUSES = frozenset({3, 7, 8, 9, 10})
 WITHDRAWN_STATUSES = frozenset({3, 7, 8})
+PAUSED_STATUSES = frozenset({5, 6})  # supplement requested, fee requested: the clock is paused
 
 LABELS_VI = {
     "early": "Trước hạn",
@@ -44,6 +45,20 @@ LABELS_VI = {
     "within": "Trong hạn",
     "past_due": "Quá hạn",
 }
+
+
+def limit_from_manifest(manifest: dict, channel: str = "counter") -> TimeLimit:
+    """The statutory limit of a procedure from its manifest's ``[limit]`` table (contract 1):
+    ``amount`` and ``unit``, ``online_amount`` for online submissions, ``same_day_cutoff``."""
+    table = manifest.get("limit") or {}
+    amount = table.get("amount")
+    if amount is None:
+        raise ValueError(f"procedure {manifest.get('code', '?')} has no [limit] amount")
+    if channel == "online" and table.get("online_amount") is not None:
+        amount = table["online_amount"]
+    return TimeLimit(
+        float(amount), table.get("unit", "working_days"), bool(table.get("same_day_cutoff", False))
+    )
 
 
 def appointment_date(calendar: WorkCalendar, received_at: datetime, limit: TimeLimit) -> datetime:

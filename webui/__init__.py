@@ -61,6 +61,8 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(analyst.bp)
     # Other features register their blueprints here, one line each.
+    from webui.sla import bp as sla_bp  # noqa: I001 - one line per feature
+    app.register_blueprint(sla_bp)
 
     @app.get("/")
     def home():

@@ -12,11 +12,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
+import sys
 import threading
 import time
 from datetime import datetime
 
 from engine.context import Context
+from engine.errors import Conflict
 from engine.services import sla as sla_services
 
 log = logging.getLogger("motcua.workers")
@@ -54,7 +57,14 @@ def fire_dossier(dossier_id: int) -> dict:
     """The rq job: fire the due timers of one dossier."""
     pause = float(os.environ.get("MOTCUA_TEST_FIRE_PAUSE", "0") or 0)  # tests only: widen the kill window
     hook = (lambda: _pause_inside(dossier_id, pause)) if pause else None
-    return sla_services.fire_dossier_timers(_ctx(), dossier_id, before_commit=hook).to_dict()
+    for attempt in range(3):
+        try:
+            return sla_services.fire_dossier_timers(_ctx(), dossier_id, before_commit=hook).to_dict()
+        except Conflict:  # an officer changed the dossier at that moment: fire on its new state
+            if attempt == 2:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _pause_inside(dossier_id: int, pause: float) -> None:
@@ -63,7 +73,7 @@ def _pause_inside(dossier_id: int, pause: float) -> None:
     marker = os.environ.get("MOTCUA_TEST_FIRE_MARKER")
     if marker:
         with open(marker, "a", encoding="utf-8") as handle:
-            handle.write(f"{os.getpid()} {dossier_id}\n")
+            handle.write(f"{os.getpid()} {dossier_id} {time.time():.2f}\n")
     time.sleep(pause)
 
 
@@ -99,8 +109,8 @@ class RedisTimerQueue:
                     fire_dossier,
                     args=(dossier_id,),
                     job_id=job_id,
-                    timeout=self.claim_seconds,
-                    result_ttl=60,
+                    timeout=self.claim_seconds + 60,
+                    result_ttl=0,  # the database has the outcome; saves Redis round trips per job
                     failure_ttl=24 * 3600,
                 )
             )
@@ -142,8 +152,19 @@ class Sweeper(threading.Thread):
         self.stopped.set()
 
 
-def redis_sweep(ctx: Context, queue: RedisTimerQueue):
-    return lambda: sla_services.claim_due_timers(ctx, queue)
+BACKLOG_LIMIT = 100
+
+
+def redis_sweep(ctx: Context, queue: RedisTimerQueue, backlog_limit: int = BACKLOG_LIMIT):
+    """One sweep; skipped while the queue still holds ``backlog_limit`` jobs (the work is there
+    already; walking the due timers again would only take time from firing them)."""
+
+    def sweep() -> int:
+        if queue.queue.count >= backlog_limit:
+            return 0
+        return sla_services.claim_due_timers(ctx, queue)
+
+    return sweep
 
 
 def embedded_sweep(ctx: Context):
@@ -170,6 +191,27 @@ def start_embedded_sweeper(ctx: Context, interval: float = DEFAULT_SWEEP_SECONDS
     return sweeper
 
 
+def _die_with_parent() -> None:
+    """In a child forked from the worker (rq's scheduler process): die when the worker dies.
+
+    The child inherits the worker's database sockets; if it outlived a killed worker it would keep the
+    killed job's transaction, and its row locks, open on PostgreSQL. Linux only (prctl)."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = _worker_pid
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the worker died before prctl took effect
+        os._exit(1)
+
+
+_worker_pid = 0
+
+
 def run_worker(
     ctx: Context,
     redis_url: str,
@@ -179,6 +221,7 @@ def run_worker(
     claim_seconds: int = DEFAULT_CLAIM_SECONDS,
     burst: bool = False,
     name: str | None = None,
+    log_level: str = "WARNING",
 ) -> None:
     """An rq worker (with its scheduler) on this deployment's timer queue, plus a sweeper thread.
 
@@ -188,8 +231,12 @@ def run_worker(
     from redis import Redis
     from rq import SimpleWorker
 
+    global _worker_pid
     set_context(ctx)
     _sync_runtime_clock(ctx)
+    if not _worker_pid:
+        _worker_pid = os.getpid()
+        os.register_at_fork(after_in_child=_die_with_parent)
     connection = Redis.from_url(redis_url, socket_connect_timeout=2, health_check_interval=10)
     queue = RedisTimerQueue(connection, prefix, claim_seconds)
     sweeper = Sweeper(redis_sweep(ctx, queue), sweep_interval)
@@ -199,9 +246,8 @@ def run_worker(
             try:
                 worker = SimpleWorker([queue.queue], connection=connection, name=name)
                 worker.max_connection_wait_time = 2.0
-                worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
-                if burst:
-                    return
+                worker.work(burst=burst, with_scheduler=True, logging_level=log_level)
+                return  # burst done, or a requested (warm) shutdown
             except KeyboardInterrupt:
                 return
             except Exception as exc:  # noqa: BLE001 - Redis away: wait and start again

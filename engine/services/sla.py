@@ -22,7 +22,7 @@ from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from .. import sla
-from ..calendar import DayOverride, VietnameseCalendar, parse_working_hours
+from ..calendar import DayOverride, VietnameseCalendar, parse_centre_hours, parse_working_hours
 from ..clock import VIETNAM
 from ..context import AllottedHoursPolicy, Context
 from ..errors import InvalidInput, NotFound, PermissionDenied
@@ -53,9 +53,11 @@ MAX_FIRE_ATTEMPTS = 20  # a BPMN timer that would not fire after this many jobs 
 def install_sla(ctx: Context) -> None:
     """Make the Vietnamese calendar the context's calendar and keep SLA timers in step with runs."""
     hours_text = ctx.settings.extra.get("MOTCUA_WORKING_HOURS")
+    centres_text = ctx.settings.extra.get("MOTCUA_CENTRE_HOURS")
     calendar = VietnameseCalendar(
         hours=parse_working_hours(hours_text) if hours_text else None,
         overrides=lambda year: load_overrides(ctx, year),
+        centre_hours=parse_centre_hours(centres_text) if centres_text else None,
     )
     default_policy = (
         isinstance(ctx.due_policy, AllottedHoursPolicy) and ctx.due_policy.calendar is ctx.calendar
@@ -269,9 +271,9 @@ def sync_timers(
             .values(state="cancelled", fired_at=now)
         )
     if opened:
-        tasks = s.scalars(select(HumanTask).where(HumanTask.id.in_(opened), HumanTask.due_at.is_not(None)))
-        for task in tasks:
-            if task.state != "open":
+        for task_id in opened:
+            task = s.get(HumanTask, task_id)  # just added by the core: from the session, no query
+            if task is None or task.state != "open" or task.due_at is None:
                 continue
             s.add(
                 Timer(
@@ -309,7 +311,17 @@ def _finished(dossier: Dossier) -> bool:
     )
 
 
+def _paused(dossier: Dossier) -> bool:
+    """Waiting for the applicant (supplement or fee): the clock is paused; when it restarts the
+    lifecycle moves due_at and the listener sets new timers."""
+    return (dossier.status or 0) in sla.PAUSED_STATUSES
+
+
 def _sync_dossier_timers(ctx: Context, s: Session, dossier: Dossier, now: datetime) -> None:
+    if dossier.due_at is None:
+        # Not accepted yet (no appointment date): nothing to keep. A timer left from an earlier due
+        # date does not fire while there is none (see _fire_sla).
+        return
     pending = {
         t.kind: t
         for t in s.scalars(
@@ -318,7 +330,7 @@ def _sync_dossier_timers(ctx: Context, s: Session, dossier: Dossier, now: dateti
             )
         )
     }
-    if dossier.due_at is None or _finished(dossier):
+    if _finished(dossier):
         for row in pending.values():
             row.state, row.fired_at = "cancelled", now
         return
@@ -372,8 +384,9 @@ def claim_due_timers(
     """The sweep: walk the due pending timers in batches, each batch's rows locked (``FOR UPDATE SKIP
     LOCKED`` on PostgreSQL, so concurrent sweeps split the work; the write lock on SQLite), and hand
     each dossier with its earliest due time to ``enqueue`` (which dedupes and returns, per dossier,
-    whether it queued a new job). Claimed rows count one more attempt. If ``enqueue`` raises (Redis is
-    down) the batch rolls back: nothing is lost, the next sweep tries again. Returns jobs queued."""
+    whether it queued a new job). If ``enqueue`` raises (Redis is down) nothing changes: the next
+    sweep tries again. ``attempts`` counts only fire jobs that could not fire a BPMN timer; after
+    MAX_FIRE_ATTEMPTS such jobs the timer is left for an operator. Returns the jobs queued."""
     now = ctx.now()
     queued = 0
     after: tuple[datetime, int] | None = None
@@ -395,17 +408,10 @@ def claim_due_timers(
                 return queued
             after = (rows[-1].due_at, rows[-1].id)
             earliest: dict[int, datetime] = {}
-            ids_by_dossier: dict[int, list[int]] = defaultdict(list)
-            for timer_id, dossier_id, due_at in rows:
+            for _timer_id, dossier_id, due_at in rows:
                 earliest.setdefault(dossier_id, due_at)
-                ids_by_dossier[dossier_id].append(timer_id)
             claims = list(earliest.items())
             results = enqueue(claims)
-            claimed = [
-                i for (d, _), new in zip(claims, results, strict=True) if new for i in ids_by_dossier[d]
-            ]
-            if claimed:
-                s.execute(update(Timer).where(Timer.id.in_(claimed)).values(attempts=Timer.attempts + 1))
             queued += sum(1 for new in results if new)
         if len(rows) < batch:
             return queued
@@ -456,7 +462,8 @@ def fire_dossier_timers(
         for t in timers:
             if t.kind == "bpmn":
                 continue
-            s.refresh(t)  # the run above may have cancelled it
+            if bpmn:
+                s.refresh(t)  # the run above may have cancelled it
             if t.state != "pending":
                 continue
             if _fire_sla(ctx, s, dossier, t, now):
@@ -475,7 +482,7 @@ def _fire_sla(ctx: Context, s: Session, dossier: Dossier, timer: Timer, now: dat
     if timer.kind in sla.STEP_KINDS:
         applies = task is not None and task.state == "open"
     else:
-        applies = dossier.due_at is not None and not _finished(dossier)
+        applies = dossier.due_at is not None and not _finished(dossier) and not _paused(dossier)
     if not applies:
         timer.state, timer.fired_at = "cancelled", now
         return False

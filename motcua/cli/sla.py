@@ -48,6 +48,7 @@ def worker(burst: bool, sweep_interval: float | None, claim_seconds: int | None,
         claim_seconds=claim_seconds or int(extra.get("MOTCUA_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS)),
         burst=burst,
         name=name,
+        log_level=extra.get("MOTCUA_WORKER_LOG_LEVEL", "WARNING"),
     )
 
 

@@ -195,3 +195,70 @@ def test_timers_follow_the_due_date_when_it_moves(officers_at):
         apology = s.scalar(select(Timer).where(Timer.dossier_id == dossier.id, Timer.kind == "sla_apology"))
         assert apology.due_at == vn(2026, 3, 11, 8, 0)  # due Thu 12 March 08:00
         assert s.scalar(select(func.count()).select_from(SlaAlert)) == 0
+
+
+def test_the_sweep_claims_each_dossier_once_and_loses_nothing_when_enqueueing_fails(officers_at):
+    ctx, people = officers_at(vn(2026, 3, 2, 8, 0), TimeLimit(10))
+    first = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    second = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    ctx.clock.set(vn(2026, 3, 4, 16, 0))  # reminder and overdue of both appraisals are due
+
+    def redis_down(claims):
+        raise ConnectionError("Redis is down")
+
+    with pytest.raises(ConnectionError):
+        sla_services.claim_due_timers(ctx, redis_down)
+    with ctx.db.read() as s:
+        assert s.scalar(select(func.max(Timer.attempts))) == 0  # rolled back: nothing claimed
+    seen: list[tuple[int, datetime]] = []
+    claimed: set[int] = set()
+
+    def queue(claims):
+        seen.extend(claims)
+        fresh = [d not in claimed for d, _ in claims]
+        claimed.update(d for d, _ in claims)
+        return fresh
+
+    assert sla_services.claim_due_timers(ctx, queue, batch=1) == 2  # batches of one row: 4 rows walked
+    assert sorted({d for d, _ in seen}) == [first.id, second.id]
+    assert sla_services.claim_due_timers(ctx, queue) == 0  # already queued: not again
+    assert sorted(fire_all(ctx)) == ["sla_overdue", "sla_overdue", "sla_reminder", "sla_reminder"]
+    assert sla_services.claim_due_timers(ctx, queue) == 0  # nothing due any more
+
+
+def test_without_redis_the_embedded_sweeper_fires_in_process(officers_at):
+    from workers.timers import start_embedded_sweeper
+
+    ctx, people = officers_at(vn(2026, 3, 2, 8, 0), boundary="P1D")
+    services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    ctx.clock.set(vn(2026, 3, 3, 8, 1))
+    sweeper = start_embedded_sweeper(ctx, interval=0.1)
+    try:
+        deadline = datetime.now().timestamp() + 20
+        while not services.list_tasks(ctx, people["supervisor"]) and datetime.now().timestamp() < deadline:
+            sweeper.stopped.wait(0.1)
+        assert [t.bpmn_id for t in services.list_tasks(ctx, people["supervisor"])] == ["review"]
+    finally:
+        sweeper.stop()
+        sweeper.join(5)
+
+
+def test_the_public_on_time_page_and_csv(officers_at):
+    from webui import create_app
+
+    ctx, people = officers_at(vn(2026, 3, 2, 8, 0), TimeLimit(1))
+    done = services.submit_dossier(ctx, "sla_demo", AGENCY, {}, channel="online")
+    services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    with ctx.db.transaction() as s:
+        s.get(Dossier, done.id).finished_at = vn(2026, 3, 3, 9, 0)  # due 3 March 08:00: on time
+        s.get(Dossier, done.id).status = 9
+    client = create_app(ctx).test_client()
+    page = client.get("/sla/ontime?from=2026-03-01&to=2026-03-31")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Tình hình giải quyết hồ sơ" in html and "50.0%" not in html and "100.0%" in html
+    csv_response = client.get("/sla/ontime.csv?from=2026-03-01&to=2026-03-31&agency=" + AGENCY)
+    assert csv_response.headers["Content-Type"].startswith("text/csv")
+    lines = csv_response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[2].startswith("sla_demo,000.10.01.H26,2,1,1,0,0,1,0,1,0,1,")
+    assert client.get("/sla/ontime?from=yesterday").status_code == 400

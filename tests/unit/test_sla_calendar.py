@@ -12,12 +12,14 @@ from engine.calendar import (
     VietnameseCalendar,
     hours_to_working_days,
     lunar_to_solar,
+    parse_centre_hours,
     parse_working_hours,
+    statutory_holidays,
     tet,
     working_days_to_hours,
 )
 from engine.clock import VIETNAM
-from engine.sla import apology_at, classify, progress, reminder_at
+from engine.sla import apology_at, appointment_date, classify, limit_from_manifest, progress, reminder_at
 
 # Tết (1 January of the lunar year) as published in Vietnam.
 KNOWN_TET = {
@@ -90,8 +92,8 @@ def vn(*args) -> datetime:
 CAL = VietnameseCalendar()
 
 
-def test_public_holidays_of_2025_by_the_default_rule():
-    off = {d for d in CAL.holidays(2025)}
+def test_the_statutory_rule_for_years_without_published_days():
+    off = statutory_holidays(2025)
     assert date(2025, 1, 1) in off
     assert {
         date(2025, 1, 28),
@@ -99,14 +101,29 @@ def test_public_holidays_of_2025_by_the_default_rule():
         date(2025, 1, 30),
         date(2025, 1, 31),
         date(2025, 2, 1),
-    } <= off
+    } <= set(off)
     assert date(2025, 4, 7) in off  # Hùng Kings
-    assert {date(2025, 4, 30), date(2025, 5, 1)} <= off
-    assert {date(2025, 9, 1), date(2025, 9, 2)} <= off  # 2/9 is a Tuesday: the Monday before
-    # Tết's Saturday (1 February) is made up on Monday 3 February
-    assert date(2025, 2, 3) in off
-    assert not CAL.is_working_day(date(2025, 2, 3))
-    assert CAL.is_working_day(date(2025, 2, 4))
+    assert {date(2025, 4, 30), date(2025, 5, 1)} <= set(off)
+    assert {date(2025, 9, 1), date(2025, 9, 2)} <= set(off)  # 2/9 is a Tuesday: the Monday before
+    assert date(2025, 2, 3) in off  # Tết's Saturday (1 February) made up on Monday 3 February
+
+
+def test_the_governments_days_of_2025():
+    # Tết 2025: Monday 27 January to Saturday 1 February off; Saturday 26 April worked so that
+    # Friday 2 May is off; 1 and 2 September off.
+    for day in (date(2025, 1, 27), date(2025, 1, 31), date(2025, 5, 2), date(2025, 9, 1), date(2025, 9, 2)):
+        assert not CAL.is_working_day(day), day
+    assert CAL.is_working_day(date(2025, 4, 26))  # a Saturday
+    assert CAL.is_working_day(date(2025, 2, 3))
+    assert dict(CAL.days_off(2025))[date(2025, 4, 26)] == "Làm bù"
+
+
+@pytest.mark.parametrize("year", range(1985, 2051))
+def test_the_holidays_package_agrees_with_the_lunar_algorithm(year):
+    """Two independent sources for Tết and Hùng Kings' day at UTC+7."""
+    assert tet(year) in CAL.holidays(year)
+    if year >= 2007:  # a public holiday since 2007
+        assert lunar_to_solar(10, 3, year) in CAL.holidays(year)
 
 
 def test_a_holiday_on_a_sunday_is_made_up_on_monday():
@@ -142,8 +159,10 @@ def test_working_hours_across_tet_and_a_weekend():
 
 
 def test_three_working_days_over_the_national_day():
-    # Tuesday 1 September 2026 at 09:00; 2 and 3 September are off.
-    assert CAL.due(vn(2026, 9, 1, 9, 0), TimeLimit(3)) == vn(2026, 9, 8, 9, 0)  # Fri, Mon, Tue
+    # Friday 28 August 2026 at 09:00; Monday 31 August (for Saturday 22 August, worked), 1 and
+    # 2 September are off: 6.5 h Friday, 8 h Thursday 3, 8 h Friday 4, 1.5 h Monday 7 September.
+    assert CAL.due(vn(2026, 8, 28, 9, 0), TimeLimit(3)) == vn(2026, 9, 7, 9, 0)
+    assert CAL.is_working_day(date(2026, 8, 22))
 
 
 def test_the_15_oclock_rule_for_same_day_procedures():
@@ -175,6 +194,18 @@ def test_centre_hours_are_configurable():
         parse_working_hours("13:00-12:00")
 
 
+def test_each_centre_can_keep_its_own_hours_on_the_same_days():
+    table = [DayOverride(date(2026, 3, 3), "off", "nghỉ")]
+    cal = VietnameseCalendar(
+        overrides=lambda year: table, centre_hours=parse_centre_hours("X.H26=08:00-12:00,13:30-17:30")
+    )
+    centre = cal.for_centre("X.H26")
+    assert cal.for_centre("other") is cal and cal.for_centre(None) is cal
+    # Monday 17:15, two hours: the centre still works 15 minutes, then Wednesday (3 March is off)
+    assert centre.add_working_hours(vn(2026, 3, 2, 17, 15), 2) == vn(2026, 3, 4, 9, 45)
+    assert cal.add_working_hours(vn(2026, 3, 2, 17, 15), 2) == vn(2026, 3, 4, 9, 30)
+
+
 def test_reminder_and_apology_times():
     # a 16-hour step opened Friday 13 Feb 2026 at 09:00, just before Tết: 6.5 hours that Friday, then
     # nothing until Monday 23 Feb; due Tuesday 24 Feb 09:00, reminded at 12 hours, Monday 23 Feb 14:30
@@ -195,3 +226,14 @@ def test_classification_by_calendar_date_in_vietnam():
     assert classify(datetime.fromisoformat("2026-03-04T23:30:00+00:00"), due) == "on_time"
     assert progress(due, vn(2026, 3, 5, 17, 0)) == "within"
     assert progress(due, vn(2026, 3, 6, 8, 0)) == "past_due"
+
+
+def test_the_appointment_date_from_a_manifest_limit():
+    manifest = {"code": "birth_registration", "limit": {"amount": 1, "unit": "working_days", "online_amount": 0.5,
+                                                        "same_day_cutoff": True}}  # fmt: skip
+    counter = limit_from_manifest(manifest)
+    assert counter == TimeLimit(1, "working_days", same_day_cutoff=True)
+    assert limit_from_manifest(manifest, "online").amount == 0.5
+    assert appointment_date(CAL, vn(2026, 3, 3, 15, 30), counter) == vn(2026, 3, 4, 17, 0)
+    with pytest.raises(ValueError):
+        limit_from_manifest({"code": "x"})
