@@ -83,14 +83,15 @@ def _kind(prop: dict[str, Any]) -> str:
 
 def _choices(prop: dict[str, Any], lang: str) -> tuple[tuple[str, str], ...]:
     if "oneOf" in prop:
-        return tuple(
-            (
-                str(o.get("const")),
-                str(o.get("x-title-en") if lang == "en" else o.get("title", o.get("const"))),
-            )
-            for o in prop["oneOf"]
-            if isinstance(o, dict) and "const" in o
-        )
+        choices = []
+        for option in prop["oneOf"]:
+            if not isinstance(option, dict) or "const" not in option:
+                continue
+            label = option.get("title", option["const"])
+            if lang == "en" and option.get("x-title-en"):
+                label = option["x-title-en"]
+            choices.append((str(option["const"]), str(label)))
+        return tuple(choices)
     return tuple((str(v), str(v)) for v in prop.get("enum", []))
 
 

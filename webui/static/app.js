@@ -71,6 +71,7 @@
     var button = document.getElementById("save-model");
     var out = document.getElementById("save-result");
     var modeler = new window.BpmnJS({ container: container, keyboard: { bindTo: document } });
+    container.__modeler = modeler;
     modeler.importXML(xml).then(function () {
       modeler.get("canvas").zoom("fit-viewport", "auto");
       container.dataset.rendered = "1";
