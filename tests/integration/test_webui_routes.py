@@ -152,6 +152,14 @@ def test_health_check(web):
     assert app.test_client().get("/healthz").get_json() == {"status": "ok"}
 
 
+def test_pages_forbid_framing_and_scripts_from_elsewhere(web):
+    _, app, _, _ = web
+    headers = app.test_client().get("/login").headers
+    assert "script-src 'self';" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+
+
 # --------------------------------------------------------------------------- signing in
 
 
