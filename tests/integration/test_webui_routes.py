@@ -642,3 +642,25 @@ def test_the_language_switch_keeps_to_this_site(web):
     assert "Inbox" in page and 'lang="en"' in page
     client.post("/lang/vi", data={"next": "/dossiers"})
     assert 'lang="vi"' in text(client.get("/inbox"))
+
+
+def test_a_form_uploaded_with_the_model_is_the_one_its_task_shows(web):
+    ctx, app, users, _ = web
+    marker = b'<spiffworkflow:property name="stage" value="intake"/>'
+    model = (FORMS_DIR.parent / "bpmn" / "five_stage.bpmn").read_bytes()
+    model = model.replace(marker, marker + b'<spiffworkflow:property name="form" value="rieng/intake.json"/>')
+    form = {
+        "title": "Biểu mẫu riêng",
+        "type": "object",
+        "properties": {"ghi_chu_rieng": {"type": "string", "title": "Trường riêng của phiên bản"}},
+    }
+    files = [
+        type(invalid_bpmn())("five_stage.bpmn", model),
+        type(invalid_bpmn())("intake.json", json.dumps(form, ensure_ascii=False).encode()),
+    ]
+    response = upload(client_for(app, "thietke"), *files, action="deploy")
+    assert response.status_code == 302
+    task = open_task(ctx, users["tiepnhan"], submit(ctx, users).id)
+    assert task.process_version == 2
+    page = text(client_for(app, "tiepnhan").get(f"/tasks/{task.id}"))
+    assert "Trường riêng của phiên bản" in page and 'name="ghi_chu_rieng"' in page
