@@ -48,3 +48,12 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return render_problem(exc.code or 500, exc.name, exc.description or "")
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        # A bug: say so plainly; the traceback is in the server log, never on the page.
+        return render_problem(
+            500,
+            _("Lỗi hệ thống"),
+            _("Đã có lỗi ngoài dự kiến; thao tác có thể chưa được lưu. Vui lòng thử lại hoặc báo quản trị."),
+        )

@@ -664,3 +664,17 @@ def test_a_form_uploaded_with_the_model_is_the_one_its_task_shows(web):
     assert task.process_version == 2
     page = text(client_for(app, "tiepnhan").get(f"/tasks/{task.id}"))
     assert "Trường riêng của phiên bản" in page and 'name="ghi_chu_rieng"' in page
+
+
+def test_a_bug_shows_a_plain_error_page_without_the_traceback(seeded_sqlite_url, tmp_path):
+    ctx = bootstrap(Settings(database_url=seeded_sqlite_url, data_dir=tmp_path))
+    app = create_app(ctx)
+
+    def broken():
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/broken", view_func=broken)
+    response = app.test_client().get("/broken")
+    assert response.status_code == 500
+    assert "Lỗi hệ thống" in text(response) and "secret internals" not in text(response)
+    ctx.db.dispose()
