@@ -258,6 +258,18 @@ def dossier_page(dossier_id: int):
     )
 
 
+@bp.post("/dossiers/<int:dossier_id>/retry")
+@require_roles(*OFFICER_ROLES)
+def retry(dossier_id: int):
+    """Run the failed step of a dossier in error again (after its cause was fixed)."""
+    dossier = services.retry_dossier(app_context(), dossier_id, current_user())
+    if dossier.run_state == "error":
+        flash(_("Chạy lại vẫn lỗi: %(message)s", message=dossier.error_message), "error")
+    else:
+        flash(_("Đã chạy lại bước lỗi; hồ sơ tiếp tục được xử lý."), "success")
+    return redirect(url_for(".dossier_page", dossier_id=dossier_id))
+
+
 def procedure_code(process_key: str) -> str:
     for suffix in ("_as_is", "_to_be"):
         if process_key.endswith(suffix):

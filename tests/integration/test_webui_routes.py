@@ -594,6 +594,8 @@ def test_the_dashboard_counts_open_and_overdue_tasks_per_stage(web):
     assert charts["open_by_stage"] == [[1], [0], [1], [0], [0]]
     assert charts["overdue_by_stage"] == [1, 0, 1, 0, 0]
     assert 'id="sla-reports"' in page
+    statuses = re.search(r'id="national-statuses">(.*?)</table>', page, re.S).group(1)
+    assert sum(int(n) for n in re.findall(r'<td class="num">(\d+)</td>', statuses)) == 2
 
 
 def test_an_administrator_adds_agencies_and_officers(web):
@@ -678,3 +680,21 @@ def test_a_bug_shows_a_plain_error_page_without_the_traceback(seeded_sqlite_url,
     assert response.status_code == 500
     assert "Lỗi hệ thống" in text(response) and "secret internals" not in text(response)
     ctx.db.dispose()
+
+
+def test_a_dossier_in_error_shows_where_and_can_be_retried(web):
+    ctx, app, users, _ = web
+    dossier = services.submit_dossier(ctx, "five_stage", AGENCY, {"applicant_name": "A"}, users["tiepnhan"])
+    task = open_task(ctx, users["tiepnhan"], dossier.id)
+    services.complete_task(ctx, task.id, users["tiepnhan"], {"complete": True})
+    task = open_task(ctx, users["thamdinh"], dossier.id)
+    services.complete_task(ctx, task.id, users["thamdinh"], {})  # no 'exempt': the fee script fails
+    client = client_for(app, "thamdinh")
+    page = text(client.get(f"/dossiers/{dossier.id}"))
+    assert diagram_marks(page)["error"] == ["fee"]
+    assert "Chạy lại bước lỗi" in page
+    response = client.post(f"/dossiers/{dossier.id}/retry")
+    assert response.location == f"/dossiers/{dossier.id}"
+    page = text(client.get(response.location))
+    assert "Chạy lại vẫn lỗi" in page and "chạy lại" in page  # the flash and the timeline entry
+    assert client_for(app, "hoankiem").post(f"/dossiers/{dossier.id}/retry").status_code == 404
