@@ -6,7 +6,7 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from engine.roles import Role, Stage
-from engine.services.dashboard import agency_figures
+from engine.services.dashboard import agency_figures, overdue_tasks
 
 from .auth import app_context, current_user, require_roles
 from .i18n import stage_label
@@ -65,7 +65,14 @@ def index():
         by_status[c.key] = by_status.get(c.key, 0) + c.count
     statuses = [(key, labels.get(key, key), n) for key, n in sorted(by_status.items(), key=_status_order)]
     return render_template(
-        "dashboard/index.html", figures=figures, charts=charts, totals=totals, statuses=statuses, user=user
+        "dashboard/index.html",
+        figures=figures,
+        charts=charts,
+        totals=totals,
+        statuses=statuses,
+        overdue=overdue_tasks(app_context(), user),
+        now=app_context().now(),
+        user=user,
     )
 
 

@@ -593,6 +593,9 @@ def test_the_dashboard_counts_open_and_overdue_tasks_per_stage(web):
     assert charts["procedures"] == ["five_stage"]
     assert charts["open_by_stage"] == [[1], [0], [1], [0], [0]]
     assert charts["overdue_by_stage"] == [1, 0, 1, 0, 0]
+    overdue = re.search(r'id="overdue-tasks">(.*?)</section>', page, re.S).group(1)
+    assert "Việc đang quá hạn (2)" in overdue
+    assert "Tiếp nhận hồ sơ" in overdue and "Phê duyệt" in overdue and "Lãnh đạo phê duyệt" in overdue
     assert 'id="sla-reports"' in page
     statuses = re.search(r'id="national-statuses">(.*?)</table>', page, re.S).group(1)
     assert sum(int(n) for n in re.findall(r'<td class="num">(\d+)</td>', statuses)) == 2
