@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, jsonify, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFProtect
 
 from engine.context import Context
 
 from . import i18n
 from .errors import install_error_handlers
+
+#: CSRF protection for every POST. A blueprint whose clients authenticate with bearer tokens instead of
+#: the session cookie (the REST API, payment callbacks) opts out with ``csrf.exempt(bp)``.
+csrf = CSRFProtect()
 
 #: Session cookies are marked Secure unless MOTCUA_INSECURE_COOKIES=1 (local http demo).
 SESSION_HOURS = 10
@@ -42,9 +47,7 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     app.config.update(config or {})
     app.extensions["motcua"] = ctx
 
-    from flask_wtf.csrf import CSRFProtect
-
-    CSRFProtect(app)
+    csrf.init_app(app)
     i18n.init_app(app)
     install_error_handlers(app)
 

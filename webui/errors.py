@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -20,6 +20,8 @@ def status_of(exc: MotcuaError) -> int:
 
 
 def render_problem(status: int, title: str, message: str):
+    if request.path.startswith("/api/"):  # API clients get JSON, even for unknown URLs
+        return jsonify(error=title, message=message), status
     if request.headers.get("HX-Request"):
         return render_template("_problem.html", title=title, message=message), status
     return render_template("error.html", status=status, title=title, message=message), status

@@ -701,3 +701,10 @@ def test_a_dossier_in_error_shows_where_and_can_be_retried(web):
     page = text(client.get(response.location))
     assert "Chạy lại vẫn lỗi" in page and "chạy lại" in page  # the flash and the timeline entry
     assert client_for(app, "hoankiem").post(f"/dossiers/{dossier.id}/retry").status_code == 404
+
+
+def test_unknown_api_urls_answer_json(web):
+    _, app, _, _ = web
+    response = app.test_client().get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "Not Found"
