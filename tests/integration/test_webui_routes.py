@@ -313,6 +313,7 @@ def test_claim_and_release_swap_the_row(web):
     assert claimed.status_code == 200
     assert text(claimed).lstrip().startswith(f'<tr id="task-{task.id}"')
     assert "Trả lại" in text(claimed) and "tiepnhan" in text(claimed)
+    assert text(client.get("/inbox?scope=mine")).count('class="task-row') == 1
     other = client_for(app, "giamsat")
     assert other.post(f"/tasks/{task.id}/claim").status_code == 403  # a supervisor cannot do intake
     released = client.post(f"/tasks/{task.id}/release", headers={"HX-Request": "true"})
@@ -415,6 +416,9 @@ def test_completing_goes_straight_to_my_next_task(web):
     response = client.post(f"/tasks/{appraisal.id}/complete", data={"appraisal_note": "Đủ"})
     assert response.location == "/inbox"
     assert "Không còn việc nào đang chờ bạn." in text(client.get("/inbox"))
+    done = text(client.get("/inbox?scope=done"))
+    assert "Tiếp nhận hồ sơ" in done and "Thẩm định hồ sơ" in done
+    assert text(client.get("/inbox?scope=mine")).count('class="task-row') == 0
 
 
 def test_an_appraiser_cannot_approve(web):
