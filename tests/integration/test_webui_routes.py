@@ -99,7 +99,16 @@ def text(response) -> str:
 
 # --------------------------------------------------------------------------- pages and roles
 
-PAGES = ["/inbox", "/dossiers", "/dossiers/new", "/dashboard/", "/designer/", "/admin/", "/analyst/"]
+PAGES = [
+    "/inbox",
+    "/dossiers",
+    "/dossiers/new",
+    "/dashboard/",
+    "/designer/",
+    "/admin/",
+    "/analyst/",
+    "/account",
+]
 ALLOWED = {
     "tiepnhan": {"/inbox", "/dossiers", "/dossiers/new"},
     "thamdinh": {"/inbox", "/dossiers"},
@@ -118,7 +127,8 @@ def test_every_page_answers_each_role_by_its_rights(web):
         client = client_for(app, username)
         for page in PAGES:
             status = client.get(page).status_code
-            assert status == (200 if page in allowed else 403), (username, page, status)
+            expected = 200 if page in allowed or page == "/account" else 403
+            assert status == expected, (username, page, status)
 
 
 @pytest.mark.parametrize("page", [*PAGES, "/tasks/00000000-0000-0000-0000-000000000000", "/dossiers/1"])
@@ -712,3 +722,44 @@ def test_unknown_api_urls_answer_json(web):
     response = app.test_client().get("/api/v1/no-such-thing")
     assert response.status_code == 404
     assert response.get_json()["error"] == "Not Found"
+
+
+def test_an_officer_changes_their_password(web):
+    _, app, _, _ = web
+    client = client_for(app, "vanthu")
+    wrong = client.post("/account", data={"current_password": "sai", "new_password": "ngan"})
+    assert wrong.status_code == 422
+    page = text(wrong)
+    assert "Mật khẩu hiện tại không đúng." in page and "Mật khẩu mới cần ít nhất 8 ký tự." in page
+    assert (
+        client.post(
+            "/account", data={"current_password": PASSWORD, "new_password": "mat-khau-moi-9"}
+        ).status_code
+        == 302
+    )
+    assert sign_in(app, "vanthu").status_code == 401
+    assert sign_in(app, "vanthu", "mat-khau-moi-9").status_code == 302
+
+
+def test_an_administrator_changes_roles_deactivates_and_resets_a_password(web):
+    ctx, app, _, _ = web
+    admin = client_for(app, "quantri")
+    assert "Cán bộ thẩm định" in text(admin.get("/admin/users/thamdinh"))
+    response = admin.post("/admin/users/thamdinh", data={"roles": ["appraiser", "approver"], "active": "on"})
+    assert response.status_code == 302
+    assert services.get_user(ctx, "thamdinh").roles == ("appraiser", "approver")
+    officer = client_for(app, "thamdinh")
+    admin.post("/admin/users/thamdinh", data={"roles": ["appraiser"]})  # not active any more
+    assert officer.get("/inbox").status_code == 302
+    assert sign_in(app, "thamdinh").status_code == 401
+    admin.post(
+        "/admin/users/thamdinh", data={"roles": ["appraiser"], "active": "on", "password": "dat-lai-123"}
+    )
+    assert sign_in(app, "thamdinh", "dat-lai-123").status_code == 302
+    # An administrator cannot lock themselves out, and only administrators edit accounts.
+    refused = admin.post("/admin/users/quantri", data={"roles": ["designer"], "active": "on"})
+    assert refused.status_code == 422 and "Không thể tự bỏ quyền quản trị" in text(refused)
+    assert (
+        client_for(app, "giamsat").post("/admin/users/thamdinh", data={"roles": ["admin"]}).status_code == 403
+    )
+    assert admin.get("/admin/users/khong-co").status_code == 404
