@@ -20,7 +20,7 @@ def complete_task(page, button="Hoàn thành và chuyển bước"):
 
 def open_first_task(page, base, label):
     page.goto(f"{base}/inbox")
-    page.get_by_role("link", name=label).first.click()
+    page.locator("#task-list").get_by_role("link", name=label, exact=True).first.click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == label
 
