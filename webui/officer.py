@@ -161,7 +161,7 @@ def complete(task_id: str):
         fields = exc.details.get("fields") or {}
         if not fields:
             raise
-        flash(exc.message, "error")
+        flash(_("Một số trường cần được sửa."), "error")
         return _render_task(task, errors=fields, posted=posted, status=422)
     flash(_("Đã hoàn thành: %(label)s", label=result.task.label), "success")
     if result.next_tasks:

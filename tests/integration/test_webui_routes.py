@@ -385,6 +385,9 @@ def test_validation_errors_are_shown_inline_and_nothing_moves(web):
     assert services.get_task(ctx, task.id).state == "open"
     response = client.post(f"/tasks/{task.id}/complete", data={})
     assert "Trường này là bắt buộc." in text(response)
+    client.post("/lang/en")
+    page = text(client.post(f"/tasks/{task.id}/complete", data={"register_number": "bảy"}))
+    assert "Enter a whole number." in page and "Some fields need attention." in page
 
 
 def test_errors_from_the_form_validator_are_shown_on_their_field(web):
