@@ -81,8 +81,7 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     def set_language(code: str):
         if code in i18n.LANGUAGES:
             session["lang"] = code
-        target = request.form.get("next") or request.referrer or url_for("home")
-        return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+        return redirect(auth.safe_next(request.form.get("next")) or url_for("home"))
 
     @app.get("/healthz")
     def health():

@@ -97,7 +97,8 @@ def landing_page(user: UserView) -> str:
     return url_for("auth.login")
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site, else None (no open redirects)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
@@ -125,7 +126,7 @@ def login():
             if lang:
                 session["lang"] = lang
             flash(_("Xin chào, %(name)s.", name=user.full_name), "success")
-            return redirect(_safe_next(request.args.get("next")) or landing_page(user))
+            return redirect(safe_next(request.args.get("next")) or landing_page(user))
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, username=username), status
 

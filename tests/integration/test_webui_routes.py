@@ -660,6 +660,7 @@ def test_the_language_switch_keeps_to_this_site(web):
     assert "Việc cần làm" in text(client.get("/inbox"))
     response = client.post("/lang/en", data={"next": "//evil.example/"})
     assert response.location == "/"
+    assert client.post("/lang/en", data={"next": "/\\evil.example/"}).location == "/"
     page = text(client.get("/inbox"))
     assert "Inbox" in page and 'lang="en"' in page
     client.post("/lang/vi", data={"next": "/dossiers"})
