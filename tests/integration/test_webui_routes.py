@@ -767,3 +767,21 @@ def test_an_administrator_changes_roles_deactivates_and_resets_a_password(web):
         client_for(app, "giamsat").post("/admin/users/thamdinh", data={"roles": ["admin"]}).status_code == 403
     )
     assert admin.get("/admin/users/khong-co").status_code == 404
+
+
+def test_the_dossier_list_pages_and_finds_a_dossier_by_number(web):
+    ctx, app, users, _ = web
+    from webui.officer import DOSSIERS_PER_PAGE
+
+    made = [submit(ctx, users, applicant_name=f"Người nộp {i}") for i in range(DOSSIERS_PER_PAGE + 2)]
+    client = client_for(app, "tiepnhan")
+    first = text(client.get("/dossiers"))
+    assert len(re.findall(r"Người nộp \d+", first)) == DOSSIERS_PER_PAGE and "Trang sau" in first
+    second = text(client.get("/dossiers?page=2"))
+    assert (
+        len(re.findall(r"Người nộp \d+", second)) == 2
+        and "Trang trước" in second
+        and "Trang sau" not in second
+    )
+    assert client.get(f"/dossiers?find=%23{made[3].id}").location == f"/dossiers/{made[3].id}"
+    assert "Nhập số hồ sơ" in text(client.get("/dossiers?find=abc", follow_redirects=True))
