@@ -26,6 +26,18 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def _template_exists(name: str) -> bool:
+    """For slots other features fill by adding a template (e.g. ``sla/_dashboard.html``)."""
+    from flask import current_app
+    from jinja2 import TemplateNotFound
+
+    try:
+        current_app.jinja_env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
+
+
 def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     """Application factory; the context is built by :func:`motcua.bootstrap.bootstrap` when not given."""
     if ctx is None:
@@ -53,7 +65,9 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
 
     from . import admin, analyst, auth, dashboard, designer, officer
 
-    app.jinja_env.globals.update(current_user=auth.current_user, has_any_role=auth.has_any_role)
+    app.jinja_env.globals.update(
+        current_user=auth.current_user, has_any_role=auth.has_any_role, template_exists=_template_exists
+    )
     app.register_blueprint(auth.bp)
     app.register_blueprint(officer.bp)
     app.register_blueprint(designer.bp)
