@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: venv
 	$(BIN)/motcua init --demo
-	$(BIN)/motcua serve
+	MOTCUA_INSECURE_COOKIES=1 $(BIN)/motcua serve  # plain http on a local port: no Secure cookie flag
 
 test: venv
 	$(BIN)/python -m pytest

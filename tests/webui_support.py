@@ -3,9 +3,16 @@ JSON Schema form on every task, officers who can sign in, and app contexts with 
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+
 from engine import services
 from engine.bpmn.validation import SourceFile
+from engine.config import Settings
 from engine.context import Context
+from motcua.bootstrap import bootstrap
 from tests.conftest import AGENCY, FIXTURES, OTHER_AGENCY
 
 PASSWORD = "mat-khau-kiem-thu"
@@ -60,3 +67,25 @@ def invalid_bpmn() -> SourceFile:
     text = text.replace('name="stage" value="approval"', 'name="stage" value="khong-ro"')
     text = text.replace("fee = 0 if exempt else 8000", "import os\nfee = 0 if exempt else 8000")
     return SourceFile("ho_so_loi.bpmn", text.encode("utf-8"))
+
+
+def users_of(ctx: Context) -> dict:
+    return {name: services.get_user(ctx, name) for name in OFFICERS}
+
+
+@pytest.fixture(scope="session")
+def seeded_sqlite_template(sqlite_template, tmp_path_factory) -> Path:
+    """A migrated SQLite file with the officers and the procedure (hashing passwords is slow: once)."""
+    path = tmp_path_factory.mktemp("webui") / "seeded.db"
+    shutil.copy(sqlite_template, path)
+    ctx = bootstrap(Settings(database_url=f"sqlite:///{path}", data_dir=path.parent))
+    seed(ctx)
+    ctx.db.dispose()
+    return path
+
+
+@pytest.fixture
+def seeded_sqlite_url(seeded_sqlite_template, tmp_path) -> str:
+    path = tmp_path / "web.db"
+    shutil.copy(seeded_sqlite_template, path)
+    return f"sqlite:///{path}"

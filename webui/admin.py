@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from engine import services
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.roles import Role
+from engine.services.accounts import update_user
 
 from .auth import app_context, current_user, require_roles
 
@@ -70,3 +71,32 @@ def create_user():
         return _page(exc.details.get("fields"), form, 422)
     flash(_("Đã tạo tài khoản %(name)s.", name=user.username), "success")
     return redirect(url_for(".index"))
+
+
+@bp.route("/users/<username>", methods=["GET", "POST"])
+@require_roles(Role.ADMIN)
+def edit_user(username: str):
+    ctx = app_context()
+    officer = services.get_user(ctx, username)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            officer = update_user(
+                ctx,
+                username,
+                form.getlist("roles"),
+                form.get("active") == "on",
+                actor=current_user(),
+                password=form.get("password") or None,
+            )
+        except InvalidInput as exc:
+            flash(exc.message, "error")
+            errors = exc.details.get("fields") or {}
+        else:
+            flash(_("Đã lưu tài khoản %(name)s.", name=username), "success")
+            return redirect(url_for(".index"))
+    status = 422 if errors else 200
+    return render_template(
+        "admin/user.html", officer=officer, roles=list(Role), errors=errors, user=current_user()
+    ), status

@@ -26,9 +26,9 @@ from flask_babel import gettext as _
 
 from engine import services
 from engine.context import Context
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.roles import Role
-from engine.services.accounts import AccountLocked, sign_in
+from engine.services.accounts import AccountLocked, change_password, sign_in
 from engine.views import UserView
 
 bp = Blueprint("auth", __name__)
@@ -97,7 +97,8 @@ def landing_page(user: UserView) -> str:
     return url_for("auth.login")
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site, else None (no open redirects)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
@@ -125,7 +126,7 @@ def login():
             if lang:
                 session["lang"] = lang
             flash(_("Xin chào, %(name)s.", name=user.full_name), "success")
-            return redirect(_safe_next(request.args.get("next")) or landing_page(user))
+            return redirect(safe_next(request.args.get("next")) or landing_page(user))
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, username=username), status
 
@@ -138,3 +139,25 @@ def logout():
         session["lang"] = lang
     flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@require_roles()
+def account():
+    """The signed-in officer's own account: who they are, and changing their password."""
+    user = current_user()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            change_password(
+                app_context(),
+                user,
+                request.form.get("current_password", ""),
+                request.form.get("new_password", ""),
+            )
+        except InvalidInput as exc:
+            errors = exc.details.get("fields") or {}
+        else:
+            flash(_("Đã đổi mật khẩu."), "success")
+            return redirect(url_for(".account"))
+    return render_template("auth/account.html", user=user, errors=errors), 422 if errors else 200

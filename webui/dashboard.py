@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 
 from engine.roles import Role, Stage
-from engine.services.dashboard import agency_figures
+from engine.services.dashboard import agency_figures, overdue_tasks
 
 from .auth import app_context, current_user, require_roles
 from .i18n import stage_label
@@ -13,6 +14,22 @@ from .i18n import stage_label
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 RUN_STATES = ("running", "error", "completed", "cancelled")
+
+
+def national_status_labels() -> dict[str, str]:
+    """The national dossier statuses 1-10 (synchronised with the national portal)."""
+    return {
+        "1": _("Mới nộp trực tuyến, chờ tiếp nhận"),
+        "2": _("Đã tiếp nhận"),
+        "3": _("Từ chối tiếp nhận"),
+        "4": _("Đang giải quyết"),
+        "5": _("Yêu cầu bổ sung"),
+        "6": _("Chờ thực hiện nghĩa vụ tài chính"),
+        "7": _("Công dân rút hồ sơ"),
+        "8": _("Dừng xử lý"),
+        "9": _("Đã có kết quả"),
+        "10": _("Đã trả kết quả"),
+    }
 
 
 @bp.get("/")
@@ -42,4 +59,23 @@ def index():
         "error": sum(c.count for c in figures.dossiers_by_state if c.key == "error"),
         "completed": sum(c.count for c in figures.dossiers_by_state if c.key == "completed"),
     }
-    return render_template("dashboard/index.html", figures=figures, charts=charts, totals=totals, user=user)
+    labels = national_status_labels()
+    by_status: dict[str | None, int] = {}
+    for c in figures.dossiers_by_status:
+        by_status[c.key] = by_status.get(c.key, 0) + c.count
+    statuses = [(key, labels.get(key, key), n) for key, n in sorted(by_status.items(), key=_status_order)]
+    return render_template(
+        "dashboard/index.html",
+        figures=figures,
+        charts=charts,
+        totals=totals,
+        statuses=statuses,
+        overdue=overdue_tasks(app_context(), user),
+        now=app_context().now(),
+        user=user,
+    )
+
+
+def _status_order(item: tuple[str | None, int]) -> int:
+    key = item[0]
+    return int(key) if key and key.isdigit() else 99

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -22,6 +22,8 @@ def status_of(exc: MotcuaError) -> int:
 
 
 def render_problem(status: int, title: str, message: str):
+    if request.path.startswith("/api/"):  # API clients get JSON, even for unknown URLs
+        return jsonify(error=title, message=message), status
     if request.headers.get("HX-Request"):
         return render_template("_problem.html", title=title, message=message), status
     return render_template("error.html", status=status, title=title, message=message), status
@@ -52,3 +54,12 @@ def install_error_handlers(app: Flask) -> None:
         if is_api_request():  # the API answers in JSON, even for paths it does not have
             return http_error_response(exc)
         return render_problem(exc.code or 500, exc.name, exc.description or "")
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        # A bug: say so plainly; the traceback is in the server log, never on the page.
+        return render_problem(
+            500,
+            _("Lỗi hệ thống"),
+            _("Đã có lỗi ngoài dự kiến; thao tác có thể chưa được lưu. Vui lòng thử lại hoặc báo quản trị."),
+        )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from engine.errors import InvalidInput
@@ -83,14 +84,15 @@ def _kind(prop: dict[str, Any]) -> str:
 
 def _choices(prop: dict[str, Any], lang: str) -> tuple[tuple[str, str], ...]:
     if "oneOf" in prop:
-        return tuple(
-            (
-                str(o.get("const")),
-                str(o.get("x-title-en") if lang == "en" else o.get("title", o.get("const"))),
-            )
-            for o in prop["oneOf"]
-            if isinstance(o, dict) and "const" in o
-        )
+        choices = []
+        for option in prop["oneOf"]:
+            if not isinstance(option, dict) or "const" not in option:
+                continue
+            label = option.get("title", option["const"])
+            if lang == "en" and option.get("x-title-en"):
+                label = option["x-title-en"]
+            choices.append((str(option["const"]), str(label)))
+        return tuple(choices)
     return tuple((str(v), str(v)) for v in prop.get("enum", []))
 
 
@@ -149,23 +151,23 @@ def parse_submission(schema: dict[str, Any] | None, form: MultiDict) -> dict[str
         raw = form.get(name, "").strip()
         if raw == "":
             if name in required:
-                problems[name] = "Trường này là bắt buộc."
+                problems[name] = _("Trường này là bắt buộc.")
             continue
         if kind == "integer":
             try:
                 data[name] = int(raw)
             except ValueError:
-                problems[name] = "Cần nhập một số nguyên."
+                problems[name] = _("Cần nhập một số nguyên.")
         elif kind == "number":
             try:
                 data[name] = float(raw.replace(",", "."))
             except ValueError:
-                problems[name] = "Cần nhập một số."
+                problems[name] = _("Cần nhập một số.")
         else:
             if kind == "select":
                 allowed = {value for value, _ in _choices(prop, "vi")}
                 if allowed and raw not in allowed:
-                    problems[name] = "Giá trị không nằm trong danh sách cho phép."
+                    problems[name] = _("Giá trị không nằm trong danh sách cho phép.")
                     continue
                 enum = prop.get("enum") or [
                     o.get("const") for o in prop.get("oneOf", []) if isinstance(o, dict)
@@ -173,9 +175,9 @@ def parse_submission(schema: dict[str, Any] | None, form: MultiDict) -> dict[str
                 raw = next((v for v in enum if str(v) == raw), raw)
             max_length = prop.get("maxLength")
             if isinstance(max_length, int) and isinstance(raw, str) and len(raw) > max_length:
-                problems[name] = f"Tối đa {max_length} ký tự."
+                problems[name] = _("Tối đa %(n)s ký tự.", n=max_length)
                 continue
             data[name] = raw
     if problems:
-        raise InvalidInput("Một số trường cần được sửa. (Some fields need attention.)", fields=problems)
+        raise InvalidInput(_("Một số trường cần được sửa."), fields=problems)
     return data

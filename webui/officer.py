@@ -22,6 +22,7 @@ from .i18n import lang
 bp = Blueprint("officer", __name__)
 
 SCOPES = ("available", "mine", "done")
+DOSSIERS_PER_PAGE = 50
 
 
 def _is_htmx() -> bool:
@@ -161,7 +162,7 @@ def complete(task_id: str):
         fields = exc.details.get("fields") or {}
         if not fields:
             raise
-        flash(exc.message, "error")
+        flash(_("Một số trường cần được sửa."), "error")
         return _render_task(task, errors=fields, posted=posted, status=422)
     flash(_("Đã hoàn thành: %(label)s", label=result.task.label), "success")
     if result.next_tasks:
@@ -180,9 +181,24 @@ def complete(task_id: str):
 @require_roles(*OFFICER_ROLES)
 def dossiers():
     ctx, user = app_context(), current_user()
+    find = request.args.get("find", "").strip().lstrip("#")
+    if find:
+        if find.isdigit():
+            return redirect(url_for(".dossier_page", dossier_id=int(find)))
+        flash(_("Nhập số hồ sơ, ví dụ 125."), "error")
     run_state = request.args.get("state") or None
-    items = services.list_dossiers(ctx, user, run_state=run_state, limit=200)
-    return render_template("officer/dossiers.html", dossiers=items, state=run_state, user=user)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    items = services.list_dossiers(
+        ctx, user, run_state=run_state, limit=DOSSIERS_PER_PAGE + 1, offset=(page - 1) * DOSSIERS_PER_PAGE
+    )
+    return render_template(
+        "officer/dossiers.html",
+        dossiers=items[:DOSSIERS_PER_PAGE],
+        more=len(items) > DOSSIERS_PER_PAGE,
+        page=page,
+        state=run_state,
+        user=user,
+    )
 
 
 @bp.route("/dossiers/new", methods=["GET", "POST"])
@@ -256,6 +272,18 @@ def dossier_page(dossier_id: int):
         documents=manifest_documents(detail.dossier.process_key),
         user=user,
     )
+
+
+@bp.post("/dossiers/<int:dossier_id>/retry")
+@require_roles(*OFFICER_ROLES)
+def retry(dossier_id: int):
+    """Run the failed step of a dossier in error again (after its cause was fixed)."""
+    dossier = services.retry_dossier(app_context(), dossier_id, current_user())
+    if dossier.run_state == "error":
+        flash(_("Chạy lại vẫn lỗi: %(message)s", message=dossier.error_message), "error")
+    else:
+        flash(_("Đã chạy lại bước lỗi; hồ sơ tiếp tục được xử lý."), "success")
+    return redirect(url_for(".dossier_page", dossier_id=dossier_id))
 
 
 def procedure_code(process_key: str) -> str:

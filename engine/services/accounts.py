@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from ..context import Context
-from ..errors import PermissionDenied
+from ..errors import InvalidInput, NotFound, PermissionDenied
+from ..roles import Role
 from ..store.account_tables import LoginThrottle
+from ..store.models import User, UserRole
 from ..views import UserView
-from . import authenticate, unit_of_work
+from . import _user_view, authenticate, unit_of_work
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -55,3 +59,56 @@ def sign_in(ctx: Context, username: str, password: str) -> UserView | None:
         if row.failures >= MAX_FAILURES:
             row.locked_until = now + timedelta(minutes=LOCK_MINUTES)
     return None
+
+
+def change_password(ctx: Context, user: UserView, current: str, new: str) -> None:
+    """An officer changes their own password, proving the current one."""
+    problems: dict[str, str] = {}
+    if len(new or "") < 8:
+        problems["new_password"] = "Mật khẩu mới cần ít nhất 8 ký tự."
+    if authenticate(ctx, user.username, current or "") is None:
+        problems["current_password"] = "Mật khẩu hiện tại không đúng."
+    if problems:
+        raise InvalidInput("Chưa đổi được mật khẩu.", fields=problems)
+    with unit_of_work(ctx) as s:
+        s.get(User, user.id).password_hash = generate_password_hash(new)
+
+
+def update_user(
+    ctx: Context,
+    username: str,
+    roles: Iterable[str],
+    active: bool,
+    actor: UserView,
+    password: str | None = None,
+) -> UserView:
+    """An administrator sets an officer's roles, whether the account is active, and optionally a new
+    password (which also lifts a sign-in lock). Administrators cannot lock themselves out."""
+    if Role.ADMIN not in actor.roles:
+        raise PermissionDenied("Chỉ quản trị viên được sửa tài khoản.")
+    roles = sorted(set(roles))
+    problems: dict[str, str] = {}
+    unknown = [r for r in roles if r not in {x.value for x in Role}]
+    if unknown:
+        problems["roles"] = f"Vai trò không tồn tại: {', '.join(unknown)}."
+    if password is not None and len(password) < 8:
+        problems["password"] = "Mật khẩu cần ít nhất 8 ký tự."
+    if username == actor.username and (not active or Role.ADMIN not in roles):
+        problems["roles"] = "Không thể tự bỏ quyền quản trị hoặc tự khóa tài khoản của mình."
+    if problems:
+        raise InvalidInput("Chưa lưu được tài khoản.", fields=problems)
+    with unit_of_work(ctx) as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"Không có tài khoản '{username}'.")
+        keep = [row for row in user.role_rows if row.role in roles]
+        held = {row.role for row in keep}
+        user.role_rows = keep + [UserRole(role=r) for r in roles if r not in held]
+        user.active = active
+        if password is not None:
+            user.password_hash = generate_password_hash(password)
+            throttle = s.get(LoginThrottle, username)
+            if throttle is not None:
+                s.delete(throttle)
+        s.flush()
+        return _user_view(user)

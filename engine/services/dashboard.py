@@ -8,7 +8,8 @@ from sqlalchemy import case, func, select
 
 from ..context import Context
 from ..store.models import Dossier, HumanTask, ProcessDefinition, ProcessVersion
-from ..views import UserView, View
+from ..views import TaskView, UserView, View
+from . import _task_query, _task_view
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,19 @@ def agency_figures(ctx: Context, viewer: UserView) -> AgencyFigures:
             dossiers_by_state=dossier_counts(Dossier.run_state),
             dossiers_by_status=dossier_counts(Dossier.status),
         )
+
+
+def overdue_tasks(ctx: Context, viewer: UserView, limit: int = 50) -> list[TaskView]:
+    """Open tasks of the viewer's agency past their due time, whatever their role, longest overdue first."""
+    with ctx.db.read() as s:
+        query = (
+            _task_query()
+            .where(
+                HumanTask.agency_id == viewer.agency_id,
+                HumanTask.state == "open",
+                HumanTask.due_at < ctx.now(),
+            )
+            .order_by(HumanTask.due_at)
+            .limit(min(limit, 500))
+        )
+        return [_task_view(*row) for row in s.execute(query)]

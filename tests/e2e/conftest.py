@@ -13,9 +13,14 @@ from werkzeug.serving import make_server
 
 from engine.config import Settings
 from motcua.bootstrap import bootstrap
+from tests import webui_support
 from tests.conftest import service_unavailable
-from tests.webui_support import FORMS_DIR, PASSWORD, seed
+from tests.webui_support import FORMS_DIR, PASSWORD
 from webui import create_app
+
+# Shared fixtures: a seeded SQLite template, copied for each test.
+seeded_sqlite_template = webui_support.seeded_sqlite_template
+seeded_sqlite_url = webui_support.seeded_sqlite_url
 
 CHROMIUM = Path(os.environ.get("MOTCUA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -45,17 +50,16 @@ def browser():
 
 
 @pytest.fixture
-def live_server(tmp_path, sqlite_url) -> Iterator[str]:
+def live_server(tmp_path, seeded_sqlite_url) -> Iterator[str]:
     """The web application served by werkzeug in a thread; yields its base URL."""
     settings = Settings(
-        database_url=sqlite_url,
+        database_url=seeded_sqlite_url,
         data_dir=tmp_path,
         processes_dir=tmp_path / "no-processes",
         forms_dir=FORMS_DIR,
         extra={"MOTCUA_INSECURE_COOKIES": "1"},
     )
     ctx = bootstrap(settings)
-    seed(ctx)
     server = make_server("127.0.0.1", 0, create_app(ctx), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

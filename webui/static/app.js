@@ -70,7 +70,8 @@
     var xml = readJSON("modeler-xml");
     var button = document.getElementById("save-model");
     var out = document.getElementById("save-result");
-    var modeler = new window.BpmnJS({ container: container, keyboard: { bindTo: document } });
+    var modeler = new window.BpmnJS({ container: container });
+    container.__modeler = modeler;
     modeler.importXML(xml).then(function () {
       modeler.get("canvas").zoom("fit-viewport", "auto");
       container.dataset.rendered = "1";
