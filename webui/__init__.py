@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from engine.context import Context
 from webui.api import init_api
 
-from . import i18n, public, registry_api
+from . import i18n, public, registry_api, sla
 from .errors import install_error_handlers
 
 #: CSRF protection for every POST. A blueprint whose clients authenticate with bearer tokens instead of
@@ -63,9 +63,6 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     app.register_blueprint(registry_api.bp)
     init_api(app, ctx)
 
-    from flask_wtf.csrf import CSRFProtect
-
-    csrf = CSRFProtect(app)
     # The API (bearer tokens), the registry API (agency keys) and the payment gateway's callbacks
     # (signed parameters) carry no session cookie, so a CSRF token means nothing to them.
     for blueprint in app.blueprints.values():
@@ -86,9 +83,7 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(analyst.bp)
-    # Other features register their blueprints here, one line each.
-    from webui.sla import bp as sla_bp  # noqa: I001 - one line per feature
-    app.register_blueprint(sla_bp)
+    app.register_blueprint(sla.bp)
 
     @app.after_request
     def security_headers(response):

@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, InvalidInput, MotcuaError, NotFound, PermissionDenied
 
-from .api.errors import http_error_response, is_api_request
+from .api.errors import error_body, is_api_request
 
 STATUS = {NotFound: 404, PermissionDenied: 403, Conflict: 409, InvalidInput: 422}
 
@@ -22,8 +22,8 @@ def status_of(exc: MotcuaError) -> int:
 
 
 def render_problem(status: int, title: str, message: str):
-    if request.path.startswith("/api/"):  # API clients get JSON, even for unknown URLs
-        return jsonify(error=title, message=message), status
+    if is_api_request():  # API clients get the API's JSON errors, even for unknown URLs
+        return jsonify(error_body(status, message)), status
     if request.headers.get("HX-Request"):
         return render_template("_problem.html", title=title, message=message), status
     return render_template("error.html", status=status, title=title, message=message), status
@@ -51,8 +51,6 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if is_api_request():  # the API answers in JSON, even for paths it does not have
-            return http_error_response(exc)
         return render_problem(exc.code or 500, exc.name, exc.description or "")
 
     @app.errorhandler(500)
