@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +17,9 @@ from typing import Any
 
 from .bpmn.diagnostics import Diagnostic, error
 from .calendar import TimeLimit, WorkCalendar
+from .catalog import MANIFEST, SUPPLEMENT_POLICIES, CatalogError, Fee, Procedure, load_procedure
 from .clock import VIETNAM
+from .errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,6 @@ MARKERS = (
     "returned",
 )
 
-SUPPLEMENT_POLICIES = ("restart", "pause")
 RETURN_CHANNELS = ("counter", "post", "online")
 
 
@@ -101,13 +101,6 @@ def is_valid_code(text: str | None) -> bool:
 
 
 @dataclass(frozen=True)
-class Fee:
-    name_vi: str
-    amount_vnd: int
-    exemptions: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class ProcedureTerms:
     """What the catalog's manifest (or the process itself) says about a procedure's deadline and fees."""
 
@@ -136,42 +129,28 @@ def procedure_code_of(process_key: str) -> str:
 def load_terms(
     processes_dir: Path, procedure_code: str, process_properties: dict[str, str]
 ) -> ProcedureTerms:
-    """The manifest ``processes/<code>/manifest.toml`` when there is one, else the process properties
-    ``limitAmount``/``limitUnit`` (and ``supplementPolicy``, ``sameDayCutoff``, ``feeVnd``)."""
-    manifest = processes_dir / procedure_code / "manifest.toml"
-    if manifest.is_file():
+    """The catalog's manifest ``processes/<code>/manifest.toml`` when there is one, else the process
+    properties ``limitAmount``/``limitUnit`` (and ``supplementPolicy``, ``sameDayCutoff``, ``feeVnd``)."""
+    folder = processes_dir / procedure_code
+    if (folder / MANIFEST).is_file():
         try:
-            with manifest.open("rb") as handle:
-                return terms_from_manifest(procedure_code, tomllib.load(handle))
-        except (OSError, tomllib.TOMLDecodeError, ValueError, TypeError, KeyError) as exc:
+            return terms_from_procedure(load_procedure(folder))
+        except (CatalogError, NotFound) as exc:
             # a broken manifest must not stop dossiers: fall back to the process, and say so
-            log.warning("manifest %s is unusable (%s); using the process's own properties", manifest, exc)
+            log.warning("manifest of %s is unusable (%s); using the process's own properties", folder, exc)
     return terms_from_properties(procedure_code, process_properties)
 
 
-def terms_from_manifest(procedure_code: str, data: dict[str, Any]) -> ProcedureTerms:
-    limit_data = data.get("limit") or {}
-    unit = limit_data.get("unit", "working_days")
-    limit = TimeLimit(float(limit_data["amount"]), unit) if "amount" in limit_data else None
-    online = TimeLimit(float(limit_data["online_amount"]), unit) if "online_amount" in limit_data else None
-    policy = limit_data.get("supplement_policy") or data.get("supplement_policy") or "restart"
-    fees = tuple(
-        Fee(
-            name_vi=str(f.get("name_vi", "Lệ phí")),
-            amount_vnd=int(f.get("amount_vnd", 0)),
-            exemptions=tuple(str(e) for e in (f.get("exemptions") or ())),
-        )
-        for f in data.get("fees") or ()
-    )
+def terms_from_procedure(procedure: Procedure) -> ProcedureTerms:
     return ProcedureTerms(
-        code=str(data.get("code") or procedure_code),
-        name_vi=data.get("name_vi"),
-        name_en=data.get("name_en"),
-        limit=limit,
-        online_limit=online,
-        same_day_cutoff=bool(limit_data.get("same_day_cutoff", data.get("same_day_cutoff", False))),
-        supplement_policy=policy if policy in SUPPLEMENT_POLICIES else "restart",
-        fees=fees,
+        code=procedure.code,
+        name_vi=procedure.name_vi,
+        name_en=procedure.name_en,
+        limit=procedure.limit,
+        online_limit=procedure.online_limit,
+        same_day_cutoff=procedure.same_day_cutoff,
+        supplement_policy=procedure.supplement_policy,
+        fees=procedure.fees,
         source="manifest",
     )
 

@@ -67,8 +67,9 @@ def test_supplement_restarts_or_pauses_the_clock_per_procedure(world, policy, ex
         folder = world.processes_dir / "lifecycle_test"
         folder.mkdir()
         (folder / "manifest.toml").write_text(
-            'code = "lifecycle_test"\nname_vi = "Thủ tục thử"\n[limit]\namount = 3\nunit = "working_days"\n'
-            'supplement_policy = "pause"\n',
+            'code = "lifecycle_test"\nname_vi = "Thủ tục thử"\nname_en = "Test procedure"\n'
+            'level = "commune"\nsupplement_policy = "pause"\ndocuments = []\nlegal_basis = []\n'
+            '[limit]\namount = 3\nunit = "working_days"\n',
             encoding="utf-8",
         )
     dossier = world.accepted()

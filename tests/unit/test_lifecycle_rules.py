@@ -3,13 +3,16 @@ and the gateway's signatures."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date, datetime
 
 import pytest
 import segno
 
 from engine.calendar import TimeLimit, WeekdayCalendar
+from engine.catalog import parse_manifest
 from engine.clock import VIETNAM
+from engine.config import PROJECT_ROOT
 from engine.documents.pdf_forms import QrCode
 from engine.dossiers import (
     appointment,
@@ -18,7 +21,7 @@ from engine.dossiers import (
     format_code,
     is_valid_code,
     procedure_code_of,
-    terms_from_manifest,
+    terms_from_procedure,
 )
 from engine.legal_rules import rule_set_for
 from engine.payments import SandboxGateway, canonical_query, sign
@@ -52,23 +55,16 @@ def test_the_rule_set_in_force_on_the_reception_date(received, rules, control_sl
 
 
 def test_manifest_terms_fees_and_exemptions():
-    terms = terms_from_manifest(
-        "birth_registration",
-        {
-            "code": "birth_registration",
-            "name_vi": "Đăng ký khai sinh",
-            "limit": {
-                "amount": 1,
-                "unit": "working_days",
-                "online_amount": 0.5,
-                "supplement_policy": "pause",
-            },
-            "fees": [
-                {"name_vi": "Lệ phí", "amount_vnd": 8000, "exemptions": ["poor_household"]},
-                {"name_vi": "Bản sao trích lục", "amount_vnd": 3000},
-            ],
-        },
-    )
+    """The lifecycle reads a procedure's terms from the catalog's own manifest parser."""
+    folder = PROJECT_ROOT / "processes" / "birth_registration"
+    manifest = tomllib.loads((folder / "manifest.toml").read_text(encoding="utf-8"))
+    manifest["limit"] = {"amount": 1, "unit": "working_days", "online_amount": 0.5}
+    manifest["supplement_policy"] = "pause"
+    manifest["fees"] = [
+        {"name_vi": "Lệ phí", "amount_vnd": 8000, "exemptions": ["poor_household"]},
+        {"name_vi": "Bản sao trích lục", "amount_vnd": 3000},
+    ]
+    terms = terms_from_procedure(parse_manifest(manifest, folder))
     assert terms.limit_for("counter") == TimeLimit(1, "working_days")
     assert terms.limit_for("online") == TimeLimit(0.5, "working_days")
     assert terms.supplement_policy == "pause"
