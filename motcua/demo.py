@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from sqlalchemy import func, select
+
 from engine import services
 from engine.context import Context
 from engine.errors import Conflict
 from engine.roles import Role
+from engine.services.population import seed_population
+from engine.store.registry_tables import RegistryCitizen
 
 DEMO_PASSWORD = "motcua-demo"
+DEMO_CITIZENS = 2_000
 DEMO_AGENCIES = [
     ("000.10.01.H26", "Trung tâm Phục vụ hành chính công phường Ba Đình", "Ba Dinh ward one-stop centre"),
     ("000.10.02.H26", "Trung tâm Phục vụ hành chính công phường Hoàn Kiếm", "Hoan Kiem ward one-stop centre"),
@@ -44,3 +49,8 @@ def seed_demo(ctx: Context) -> Iterator[str]:
             yield f"officer    {username:10} {', '.join(roles)} (password {DEMO_PASSWORD})"
         except Conflict:
             pass
+    with ctx.db.read() as s:
+        registry_empty = not s.scalar(select(func.count()).select_from(RegistryCitizen))
+    if registry_empty:
+        seed_population(ctx, DEMO_CITIZENS)
+        yield f"registry   {DEMO_CITIZENS:,} synthetic citizens (motcua registry seed --citizens N for more)"
