@@ -55,7 +55,7 @@ STATUS_LABELS: dict[int, tuple[str, str]] = {
 #: statuses after which nothing more happens to a dossier (except the return of a ready result)
 CLOSED = {Status.REFUSED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED}
 
-#: the markers a flow node may carry in its ``dossierEvent`` property (contract 3)
+#: the markers a flow node may carry in its ``dossierEvent`` property
 MARKERS = (
     "accepted",
     "supplement_requested",
@@ -119,7 +119,7 @@ class ProcedureTerms:
 
 
 def procedure_code_of(process_key: str) -> str:
-    """``birth_registration_to_be`` -> ``birth_registration`` (contract 1's process ids)."""
+    """``birth_registration_to_be`` -> ``birth_registration`` (process ids)."""
     for suffix in ("_as_is", "_to_be"):
         if process_key.endswith(suffix):
             return process_key[: -len(suffix)]
@@ -240,7 +240,7 @@ def resume_due(calendar: WorkCalendar, now: datetime, remaining_hours: float) ->
 
 
 def lifecycle_marker_rule(doc, ctx) -> Iterator[Diagnostic]:
-    """A ``dossierEvent`` property must name a known lifecycle marker (contract 3)."""
+    """A ``dossierEvent`` property must name a known lifecycle marker."""
     from .bpmn.rules import _label, _where, element_properties
 
     if doc.kind != "bpmn":

@@ -32,7 +32,7 @@ STEP_KINDS = (SLA_REMINDER, SLA_OVERDUE)
 DOSSIER_KINDS = (SLA_APOLOGY, SLA_DOSSIER_OVERDUE)
 SLA_KINDS = STEP_KINDS + DOSSIER_KINDS
 
-# National dossier statuses (contract 3) that end the count: refused at reception, withdrawn, stopped,
+# National dossier statuses that end the count: refused at reception, withdrawn, stopped,
 # result ready, returned.
 FINISHED_STATUSES = frozenset({3, 7, 8, 9, 10})
 WITHDRAWN_STATUSES = frozenset({3, 7, 8})
@@ -48,7 +48,7 @@ LABELS_VI = {
 
 
 def limit_from_manifest(manifest: dict, channel: str = "counter") -> TimeLimit:
-    """The statutory limit of a procedure from its manifest's ``[limit]`` table (contract 1):
+    """The statutory limit of a procedure from its manifest's ``[limit]`` table:
     ``amount`` and ``unit``, ``online_amount`` for online submissions, ``same_day_cutoff``."""
     table = manifest.get("limit") or {}
     amount = table.get("amount")

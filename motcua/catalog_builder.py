@@ -75,7 +75,7 @@ class Field:
 
 @dataclass(frozen=True)
 class Lookup:
-    """A population-registry look-up (contract 5) on one person of the dossier."""
+    """A population-registry look-up on one person of the dossier."""
 
     id: str
     name: str

@@ -1,4 +1,4 @@
-"""Task forms rendered from their JSON Schema (forms/<procedure>/<task>.json, contract 4).
+"""Task forms rendered from their JSON Schema (forms/<procedure>/<task>.json).
 
 A schema's properties become fields: ``title`` (Vietnamese) or ``x-title-en`` for the label, the type
 for the input (text, number, checkbox, date, select for ``enum``), ``required`` for the mark, and

@@ -294,7 +294,7 @@ def procedure_code(process_key: str) -> str:
 
 
 def manifest_documents(process_key: str) -> list[dict[str, Any]]:
-    """Required documents from the procedure's manifest (contract 1), when the catalog has one."""
+    """Required documents from the procedure's manifest, when the catalog has one."""
     path = app_context().settings.processes_dir / procedure_code(process_key) / "manifest.toml"
     try:
         manifest = tomllib.loads(path.read_text(encoding="utf-8"))

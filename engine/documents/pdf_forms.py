@@ -38,7 +38,7 @@ _fonts_lock = threading.Lock()
 _fonts_ready = False
 
 RESULT_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn", "open": "Đang xử lý"}
-#: the result document of each catalog procedure (contract 1's codes)
+#: the result document of each catalog procedure (codes)
 RESULT_TITLES = {
     "birth_registration": "Trích lục khai sinh",
     "death_registration": "Trích lục khai tử",

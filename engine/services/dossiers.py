@@ -1,7 +1,7 @@
 """Use cases of the dossier lifecycle, and the listener that moves national statuses with the BPMN.
 
 The listener runs inside the transaction of every engine step (submit, complete, timers, retry): when
-a flow node carrying a ``dossierEvent`` property completes, it applies that marker (contract 3).
+a flow node carrying a ``dossierEvent`` property completes, it applies that marker.
 Withdrawal, stop of processing and the apology are use cases outside the diagram.
 """
 

@@ -639,7 +639,7 @@ def ontime_report(
     procedure_code: str | None = None,
 ) -> list[OntimeRow]:
     """On-time statistics per procedure and agency for the period ``start``..``end`` (inclusive, in
-    Vietnam time), read from the dossiers' lifecycle columns (contract 3):
+    Vietnam time), read from the dossiers' lifecycle columns:
 
     - received: new in the period (received_at within it) by channel, plus carried over (received
       before, not finished by the start);

@@ -1,5 +1,5 @@
 """Shared pieces of the SLA tests: a small procedure with an escalating boundary timer, a stand-in
-for the lifecycle's acceptance (it sets received_at and the appointment date, as contract 3 says the
+for the lifecycle's acceptance (it sets received_at and the appointment date, as the
 lifecycle listener does), and a context whose clock a test moves."""
 
 from __future__ import annotations

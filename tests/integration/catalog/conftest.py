@@ -1,9 +1,8 @@
 """Fixtures for the catalog tests.
 
-TEST DOUBLES FOR THE POPULATION-REGISTRY PORT. The real ``population.*`` operators (contract 5) are
-built by the registry feature and registered by its install call; until then these stand-ins return
-the same shapes so the to-be models can be validated and run. They live only here, never in the
-application's wiring.
+Test doubles for the population-registry port: the catalog tests decide each look-up's outcome
+(match, mismatch, not found, deceased, unavailable) with stand-ins that answer in the operators' shapes,
+put in place of the real ``population.*`` operators. The registry's own tests exercise the real ones.
 """
 
 from __future__ import annotations
