@@ -122,13 +122,16 @@ class LifecycleListener:
     """Applies ``dossierEvent`` markers as their flow nodes complete (runs in the step's transaction)."""
 
     def after_run(self, ctx: Context, session: Session, dossier: Dossier, outcome: RunOutcome, actor: str):
-        lc = _ensure_lifecycle(ctx, session, dossier)
+        # The lifecycle row is made on the dossier's first run (which sets its procedure code); later
+        # runs read it only when a marker applies.
+        lc = _ensure_lifecycle(ctx, session, dossier) if dossier.procedure_code is None else None
         model = _model(ctx, session, dossier.process_version_id)
         for event in outcome.events:
             if event.lifecycle != "complete":
                 continue
             marker = (model.element_properties.get(event.bpmn_id) or {}).get("dossierEvent")
             if marker:
+                lc = lc or _ensure_lifecycle(ctx, session, dossier)
                 apply_marker(
                     ctx, session, dossier, lc, marker.strip(), event, _task_data(outcome, event), actor
                 )

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from .. import sla
@@ -250,6 +250,20 @@ class SlaTimerListener:
         sync_timers(ctx, session, dossier, opened=outcome.opened, closed=outcome.closed.keys())
 
 
+#: The step timers of closed tasks, cancelled in one statement (no ORM bookkeeping: no step timer is
+#: loaded into the session during a run).
+_CANCEL_STEP_TIMERS = (
+    update(Timer.__table__)
+    .where(
+        Timer.__table__.c.dossier_id == bindparam("of_dossier"),
+        Timer.__table__.c.task_id.in_(bindparam("closed", expanding=True)),
+        Timer.__table__.c.kind.in_(sla.STEP_KINDS),
+        Timer.__table__.c.state == "pending",
+    )
+    .values(state="cancelled", fired_at=bindparam("cancelled_at"))
+)
+
+
 def sync_timers(
     ctx: Context,
     s: Session,
@@ -260,45 +274,29 @@ def sync_timers(
     now = ctx.now()
     opened, closed = list(opened), list(closed)
     if closed:
-        s.execute(
-            update(Timer)
-            .where(
-                Timer.dossier_id == dossier.id,
-                Timer.task_id.in_(closed),
-                Timer.kind.in_(sla.STEP_KINDS),
-                Timer.state == "pending",
-            )
-            .values(state="cancelled", fired_at=now)
+        s.connection().execute(
+            _CANCEL_STEP_TIMERS, {"of_dossier": dossier.id, "closed": closed, "cancelled_at": now}
         )
-    if opened:
-        for task_id in opened:
-            task = s.get(HumanTask, task_id)  # just added by the core: from the session, no query
-            if task is None or task.state != "open" or task.due_at is None:
-                continue
-            s.add(
-                Timer(
-                    dossier_id=dossier.id,
-                    task_id=task.id,
-                    bpmn_id=task.bpmn_id,
-                    kind=sla.SLA_REMINDER,
-                    label=task.label,
-                    due_at=sla.reminder_at(ctx.calendar, task.created_at, task.due_at),
-                    state="pending",
-                    created_at=now,
-                )
+    new_timers = []
+    for task_id in opened:
+        task = s.get(HumanTask, task_id)  # just added by the core: from the session, no query
+        if task is None or task.state != "open" or task.due_at is None:
+            continue
+        step = dict(dossier_id=dossier.id, task_id=task.id, bpmn_id=task.bpmn_id, label=task.label)
+        new_timers.append(
+            dict(
+                step,
+                kind=sla.SLA_REMINDER,
+                due_at=sla.reminder_at(ctx.calendar, task.created_at, task.due_at),
             )
-            s.add(
-                Timer(
-                    dossier_id=dossier.id,
-                    task_id=task.id,
-                    bpmn_id=task.bpmn_id,
-                    kind=sla.SLA_OVERDUE,
-                    label=task.label,
-                    due_at=task.due_at,
-                    state="pending",
-                    created_at=now,
-                )
-            )
+        )
+        new_timers.append(dict(step, kind=sla.SLA_OVERDUE, due_at=task.due_at))
+    if new_timers:
+        s.flush()  # the human tasks the timers point at
+        s.connection().execute(
+            insert(Timer.__table__),
+            [dict(t, state="pending", created_at=now, attempts=0) for t in new_timers],
+        )
     _sync_dossier_timers(ctx, s, dossier, now)
     s.flush()
 
