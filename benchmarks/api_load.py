@@ -299,7 +299,7 @@ def main() -> None:
     parser.add_argument("--officers", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per round")
     parser.add_argument("--max-completions", type=int, default=1500, help="per round")
-    parser.add_argument("--think", type=float, default=0.5, help="seconds an officer pauses between tasks")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds an officer pauses between tasks")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=1)
