@@ -56,10 +56,10 @@ def hash_secret(secret: str) -> str:
 
 def create_token(ctx: Context, username: str, name: str | None = None) -> NewToken:
     name = (name or "").strip() or "api"
-    if len(name) > 120:
+    if len(name) > 120 or "\x00" in name:
         raise InvalidInput(
-            "Tên mã truy cập quá dài (tối đa 120 ký tự). / The token name is too long (120 at most).",
-            fields={"name": "at most 120 characters"},
+            "Tên mã truy cập không hợp lệ. / The token name is invalid.",
+            fields={"name": "at most 120 characters, no NUL"},
         )
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     with unit_of_work(ctx) as s:
