@@ -18,7 +18,8 @@ What it does, in a throw-away PostgreSQL database (dropped at the end):
    of the stage roles. An officer loops: list the inbox (``GET /tasks``, the whole backlog, sorted
    overdue first), list the five-stage work (``GET /tasks?process_key=five_stage``), claim one task,
    complete it with data, and every fifth time read its dossier; then thinks for ``--think``
-   seconds. Bounded by ``--duration`` seconds and ``--max-completions``.
+   seconds on average (uniformly 0.5-1.5 times that; the officers start at random moments).
+   Bounded by ``--duration`` seconds and ``--max-completions``.
 4. Prints requests/s and p50/p95/p99 latency per endpoint (client-side, loopback), the median over
    ``--rounds`` rounds (each round against the same database and server).
 
@@ -213,6 +214,7 @@ async def officer(
     headers = {"Authorization": f"Bearer {secret}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         turn = 0
+        await asyncio.sleep(rng.uniform(0, think))  # officers do not all start in the same instant
         while time.monotonic() < stop_at and budget[0] > 0:
             turn += 1
             await stats.call(client, "GET /tasks (inbox)", "GET", "/api/v1/tasks", params={"limit": 50})
@@ -244,7 +246,7 @@ async def officer(
                     await stats.call(
                         client, "GET /dossiers/{id}", "GET", f"/api/v1/dossiers/{task['dossier_id']}"
                     )
-            await asyncio.sleep(think if candidates else max(think, 0.2))
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * (think if candidates else max(think, 0.2)))
 
 
 async def load(base: str, officers: list[tuple[str, str]], args) -> tuple[Stats, float]:
