@@ -18,7 +18,8 @@ What it does, in a throw-away PostgreSQL database (dropped at the end):
    of the stage roles. An officer loops: list the inbox (``GET /tasks``, the whole backlog, sorted
    overdue first), list the five-stage work (``GET /tasks?process_key=five_stage``), claim one task,
    complete it with data, and every fifth time read its dossier; then thinks for ``--think``
-   seconds. Bounded by ``--duration`` seconds and ``--max-completions``.
+   seconds on average (uniformly 0.5-1.5 times that; the officers start at random moments).
+   Bounded by ``--duration`` seconds and ``--max-completions``.
 4. Prints requests/s and p50/p95/p99 latency per endpoint (client-side, loopback), the median over
    ``--rounds`` rounds (each round against the same database and server).
 
@@ -196,7 +197,11 @@ class Stats:
         self, client: httpx.AsyncClient, label: str, method: str, url: str, **kw
     ) -> httpx.Response:
         began = time.perf_counter()
-        response = await client.request(method, url, **kw)
+        try:
+            response = await client.request(method, url, **kw)
+        except httpx.HTTPError as exc:  # counted, not fatal: the figures say how many
+            self.status[label][type(exc).__name__] += 1
+            return None
         self.latency[label].append(time.perf_counter() - began)
         self.status[label][response.status_code] += 1
         return response
@@ -209,6 +214,7 @@ async def officer(
     headers = {"Authorization": f"Bearer {secret}"}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         turn = 0
+        await asyncio.sleep(rng.uniform(0, think))  # officers do not all start in the same instant
         while time.monotonic() < stop_at and budget[0] > 0:
             turn += 1
             await stats.call(client, "GET /tasks (inbox)", "GET", "/api/v1/tasks", params={"limit": 50})
@@ -219,13 +225,14 @@ async def officer(
                 "/api/v1/tasks",
                 params={"process_key": "five_stage", "limit": 20},
             )
-            candidates = [t for t in work.json() if t["assignee"] is None] if work.status_code == 200 else []
+            ok = work is not None and work.status_code == 200
+            candidates = [t for t in work.json() if t["assignee"] is None] if ok else []
             if candidates:
                 task = rng.choice(candidates[:10])
                 claimed = await stats.call(
                     client, "POST /tasks/{id}/claim", "POST", f"/api/v1/tasks/{task['id']}/claim"
                 )
-                if claimed.status_code == 200:
+                if claimed is not None and claimed.status_code == 200:
                     done = await stats.call(
                         client,
                         "POST /tasks/{id}/complete",
@@ -233,13 +240,13 @@ async def officer(
                         f"/api/v1/tasks/{task['id']}/complete",
                         json={"data": {"complete": True, "note": f"xong {turn}"}},
                     )
-                    if done.status_code == 200:
+                    if done is not None and done.status_code == 200:
                         budget[0] -= 1
                 if turn % 5 == 0:
                     await stats.call(
                         client, "GET /dossiers/{id}", "GET", f"/api/v1/dossiers/{task['dossier_id']}"
                     )
-            await asyncio.sleep(think if candidates else max(think, 0.2))
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * (think if candidates else max(think, 0.2)))
 
 
 async def load(base: str, officers: list[tuple[str, str]], args) -> tuple[Stats, float]:
@@ -259,6 +266,44 @@ async def load(base: str, officers: list[tuple[str, str]], args) -> tuple[Stats,
 # ------------------------------------------------------------------------------------------ server
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used (from /proc), so figures can be read apart
+    from how loaded the machine was."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def server_cpu(server: subprocess.Popen, admin, database: str) -> tuple[float, float]:
+    """CPU seconds used so far by the gunicorn workers and by PostgreSQL backends of the database."""
+    with admin.connect() as conn:
+        backends = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": database})
+        pg_pids = [row[0] for row in backends]
+    return cpu_seconds([server.pid, *children(server.pid)]), cpu_seconds(pg_pids)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -273,6 +318,7 @@ def start_gunicorn(url: str, data_dir: Path, workers: int, threads: int) -> tupl
             sys.executable, "-m", "gunicorn",
             "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--backlog", "256",
+            "--timeout", "120", "--keep-alive", "10",
             "webui:create_app()",
         ],
         env=env,
@@ -299,10 +345,11 @@ def main() -> None:
     parser.add_argument("--officers", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per round")
     parser.add_argument("--max-completions", type=int, default=1500, help="per round")
-    parser.add_argument("--think", type=float, default=0.5, help="seconds an officer pauses between tasks")
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--think", type=float, default=5.0, help="seconds an officer pauses between tasks")
+    parser.add_argument("--workers", type=int, default=6)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of unmeasured load first")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
 
@@ -317,13 +364,22 @@ def main() -> None:
     try:
         officers = seed(url, data_dir, args)
         server, base = start_gunicorn(url, data_dir, args.workers, args.threads)
+        if args.warmup:  # every worker parses the model and fills its caches once; not measured
+            warm = argparse.Namespace(**{**vars(args), "duration": args.warmup})
+            asyncio.run(load(base, officers, warm))
         rounds = []
         for n in range(args.rounds):
+            app_before, _ = server_cpu(server, admin, name)
             stats, elapsed = asyncio.run(load(base, officers, args))
+            app_after, pg_after = server_cpu(server, admin, name)  # backends live as long as the pool
             rounds.append((stats, elapsed))
             total = sum(len(v) for v in stats.latency.values())
+            stats.cpu_ms = (app_after - app_before) * 1000 / max(total, 1)
             print(
-                f"round {n + 1}: {total} requests in {elapsed:.1f}s ({total / elapsed:.0f} req/s)", flush=True
+                f"round {n + 1}: {total} requests in {elapsed:.1f}s ({total / elapsed:.0f} req/s); "
+                f"gunicorn CPU {stats.cpu_ms:.1f} ms per request; PostgreSQL backends CPU so far "
+                f"{pg_after:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+                flush=True,
             )
         report(rounds, args)
     finally:
@@ -358,10 +414,12 @@ def report(rounds, args) -> None:
         for _, st, _ in per_round:
             for code, n in st.items():
                 statuses[code] += n
-        codes = " ".join(f"{code}:{n}" for code, n in sorted(statuses.items()))
+        codes = " ".join(f"{code}:{n}" for code, n in sorted(statuses.items(), key=str))
         print(f"{label:28} {count:8.0f} {rate:7.1f} {p50:7.1f} {p95:7.1f} {p99:7.1f}  {codes}")
     total = statistics.median(sum(len(v) for v in s.latency.values()) / el for s, el in rounds)
     print(f"{'all':28} {'':8} {total:7.1f}")
+    cpu = statistics.median(stats.cpu_ms for stats, _ in rounds)
+    print(f"gunicorn CPU per request (all endpoints): {cpu:.1f} ms (median over rounds)")
 
 
 if __name__ == "__main__":

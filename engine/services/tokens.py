@@ -16,10 +16,10 @@ from sqlalchemy import select, update
 
 from ..context import Context
 from ..errors import InvalidInput, NotFound
-from ..store.models import User
+from ..store.models import Agency, User, UserRole
 from ..store.token_tables import ApiToken
 from ..views import UserView, View
-from . import _user_by_name, _user_view, unit_of_work
+from . import _user_by_name, unit_of_work
 
 SECRET_PREFIX = "mct_"
 # Recording every use would turn each API read into a write; once a minute is enough to see
@@ -56,10 +56,10 @@ def hash_secret(secret: str) -> str:
 
 def create_token(ctx: Context, username: str, name: str | None = None) -> NewToken:
     name = (name or "").strip() or "api"
-    if len(name) > 120:
+    if len(name) > 120 or "\x00" in name:
         raise InvalidInput(
-            "Tên mã truy cập quá dài (tối đa 120 ký tự). / The token name is too long (120 at most).",
-            fields={"name": "at most 120 characters"},
+            "Tên mã truy cập không hợp lệ. / The token name is invalid.",
+            fields={"name": "at most 120 characters, no NUL"},
         )
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     with unit_of_work(ctx) as s:
@@ -114,17 +114,26 @@ def authenticate_token(ctx: Context, secret: str | None) -> UserView | None:
     digest = hash_secret(secret)
     now = ctx.now()
     with ctx.db.read() as s:
+        # plain columns, not entities: this runs on every API request
         row = s.execute(
-            select(ApiToken.id, ApiToken.last_used_at, User)
+            select(
+                ApiToken.id,
+                ApiToken.last_used_at,
+                User.id,
+                User.username,
+                User.full_name,
+                User.agency_id,
+                Agency.code,
+            )
             .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+            .join(Agency, Agency.id == User.agency_id)
+            .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True))
         ).first()
         if row is None:
             return None
-        token_id, last_used, user = row
-        if not user.active:
-            return None
-        view = _user_view(user)
+        token_id, last_used, user_id, username, full_name, agency_id, agency_code = row
+        roles = s.scalars(select(UserRole.role).where(UserRole.user_id == user_id).order_by(UserRole.role))
+        view = UserView(user_id, username, full_name, agency_id, agency_code, tuple(roles), True)
     if last_used is None or now - last_used >= LAST_USED_GRANULARITY:
         with ctx.db.transaction() as s:
             s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))

@@ -26,11 +26,14 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
 
-# The inbox query (open tasks of an agency, in due order) reads this index without sorting the
-# agency's whole backlog: see docs/api.md, "Benchmark".
+# The inbox (open tasks of an agency in due order, see engine.services.list_tasks) walks this index
+# in order and stops after a page, instead of sorting the agency's whole backlog: docs/api.md.
+_human_tasks = HumanTask.__table__
 Index(
-    "ix_human_tasks_inbox_due",
-    HumanTask.__table__.c.agency_id,
-    HumanTask.__table__.c.state,
-    HumanTask.__table__.c.due_at,
+    "ix_human_tasks_open_due",
+    _human_tasks.c.agency_id,
+    _human_tasks.c.due_at,
+    _human_tasks.c.created_at,
+    postgresql_where=_human_tasks.c.state == "open",
+    sqlite_where=_human_tasks.c.state == "open",
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from flask_smorest import Blueprint, abort
 from engine import services
 from engine.bpmn.validation import SourceFile
 from engine.context import Context
+from engine.jsondata import json_default
 from engine.roles import Role
 from engine.views import View
 
@@ -213,27 +215,45 @@ def optional_service(module: str, name: str) -> Callable[..., Any] | None:
         return None
 
 
-def _call_with_viewer(fn: Callable[..., Any], ctx: Context, user, **kwargs: Any) -> Any:
-    """Call a feature's use case, passing the officer under the name its signature uses."""
+def _viewer_kwargs(fn: Callable[..., Any]) -> dict[str, None] | None:
+    """How to pass the officer to a feature's use case (``fn(ctx, viewer=...)``, ``user=`` or
+    ``officer=``; or only ``fn(ctx)``), or None when its signature wants something else."""
     params = inspect.signature(fn).parameters
-    for name in ("viewer", "user", "officer"):
-        if name in params:
-            kwargs[name] = user
-            break
-    return fn(ctx, **kwargs)
+    names = [n for n in ("viewer", "user", "officer") if n in params][:1]
+    kwargs = dict.fromkeys(names)
+    try:
+        inspect.signature(fn).bind(None, **kwargs)
+    except TypeError:
+        return None
+    return kwargs
+
+
+def plain_data(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): plain_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_data(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return json_default(value)
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, View):
-        return value.to_dict()
+    """A feature's read model as JSON-ready data (views, dataclasses, lists, dicts)."""
+    if isinstance(value, View) or hasattr(value, "to_dict"):
+        return plain_data(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return plain_data(dataclasses.asdict(value))
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    return value
+    return plain_data(value)
 
 
-def escalations_blueprint(list_escalations: Callable[..., Any]) -> Blueprint:
+def escalations_blueprint(list_escalations: Callable[..., Any]) -> Blueprint | None:
+    """The escalation list, or None when the deadline feature's use case has an unexpected shape."""
+    kwargs = _viewer_kwargs(list_escalations)
+    if kwargs is None:
+        return None
     blp = _blueprint("escalations", "Tasks and dossiers escalated for being late.")
 
     @blp.get("")
@@ -241,7 +261,10 @@ def escalations_blueprint(list_escalations: Callable[..., Any]) -> Blueprint:
     @_errors(blp, 401, 403)
     def list_escalations_view():
         """Escalations in the officer's agency."""
-        return {"items": _plain(_call_with_viewer(list_escalations, _ctx(), current_user()))}
+        found = list_escalations(_ctx(), **{name: current_user() for name in kwargs})
+        items = _plain(found)
+        items = items if isinstance(items, list) else [items]
+        return {"items": [item if isinstance(item, dict) else {"value": item} for item in items]}
 
     return blp
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 
 import pytest
+from sqlalchemy import update
 
 from engine import services
 from engine.services import tokens
+from engine.store.models import User
 from tests.conftest import OTHER_AGENCY
 
 from .conftest import FIVE_STAGE, only_task
@@ -374,3 +376,11 @@ def test_engine_errors_map_to_statuses_in_one_place():
 def test_other_agency_code_is_checked(client, bearer, deployed):
     body = {"process_key": "five_stage", "agency_code": OTHER_AGENCY}
     _error(client.post("/api/v1/dossiers", json=body, headers=bearer["intake"]), 403)
+
+
+def test_a_disabled_officers_tokens_stop_working(ctx, client, bearer):
+    assert client.get("/api/v1/tasks", headers=bearer["clerk"]).status_code == 200
+    with ctx.db.transaction() as s:
+        s.execute(update(User).where(User.username == "vanthu").values(active=False))
+    _error(client.get("/api/v1/tasks", headers=bearer["clerk"]), 401)
+    assert client.get("/api/v1/tasks", headers=bearer["approver"]).status_code == 200

@@ -1,4 +1,4 @@
-"""API tokens for integrations, and an index for the inbox in due order.
+"""API tokens for integrations, and a partial index of open tasks for the inbox in due order.
 
 Revision ID: 0007_api_tokens
 Revises: 0002_dossier_lifecycle
@@ -34,10 +34,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
     op.create_index(op.f("ix_api_tokens_user_id"), "api_tokens", ["user_id"])
-    op.create_index("ix_human_tasks_inbox_due", "human_tasks", ["agency_id", "state", "due_at"])
+    op.create_index(
+        "ix_human_tasks_open_due",
+        "human_tasks",
+        ["agency_id", "due_at", "created_at"],
+        postgresql_where=sa.text("state = 'open'"),
+        sqlite_where=sa.text("state = 'open'"),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_human_tasks_inbox_due", table_name="human_tasks")
+    op.drop_index("ix_human_tasks_open_due", table_name="human_tasks")
     op.drop_index(op.f("ix_api_tokens_user_id"), table_name="api_tokens")
     op.drop_table("api_tokens")
