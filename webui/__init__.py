@@ -51,7 +51,7 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     i18n.init_app(app)
     install_error_handlers(app)
 
-    from . import admin, analyst, auth, dashboard, designer, officer
+    from . import admin, analyst, auth, dashboard, designer, holidays, officer
 
     app.jinja_env.globals.update(current_user=auth.current_user, has_any_role=auth.has_any_role)
     app.register_blueprint(auth.bp)
@@ -60,6 +60,7 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(analyst.bp)
+    app.register_blueprint(holidays.bp)
     # Other features register their blueprints here, one line each.
 
     @app.get("/")
