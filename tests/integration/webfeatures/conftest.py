@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from engine import services
 from engine.config import PROJECT_ROOT
-from tests.webui_support import PASSWORD, seed
+from tests.conftest import AGENCY, OTHER_AGENCY
+from tests.webui_support import OFFICERS, PASSWORD, five_stage_with_forms
 from webui import create_app
 
 CATALOG = PROJECT_ROOT / "processes"
@@ -26,6 +28,19 @@ def web_ctx(make_context, database_url, tmp_path):
     ctx.settings = replace(ctx.settings, processes_dir=processes)
     seed(ctx)
     return ctx
+
+
+#: The officers these pages concern (signing in hashes passwords: fewer users, a faster suite).
+USERS = ("tiepnhan", "giamsat", "phantich", "quantri")
+
+
+def seed(ctx) -> None:
+    services.create_agency(ctx, AGENCY, "Trung tâm Phục vụ hành chính công phường Ba Đình")
+    services.create_agency(ctx, OTHER_AGENCY, "Trung tâm Phục vụ hành chính công phường Hoàn Kiếm")
+    for name in USERS:
+        full, agency, roles = OFFICERS[name]
+        services.create_user(ctx, name, full, agency, roles, PASSWORD)
+    services.deploy(ctx, [five_stage_with_forms()])
 
 
 @pytest.fixture
