@@ -25,6 +25,7 @@ from engine.simulation.report import html_report
 from workers.simulation import SimulationJobs, SimulationRequest, simulation_jobs
 
 from .auth import app_context, current_user, require_roles
+from .i18n import role_label
 
 bp = Blueprint("analyst", __name__, url_prefix="/analyst")
 
@@ -322,13 +323,15 @@ def _charts(report: dict[str, Any]) -> dict[str, Any]:
     variants = (
         [("as_is", report["as_is"]), ("to_be", report["to_be"])] if "as_is" in report else [("run", report)]
     )
+    roles = sorted({r["role"] for _k, s in variants for r in s["roles"]})
     first = variants[0][1]["cycle_time_histogram"]
     edges = first.get("edges") or []
     return _finite(
         {
             "bins": [round((a + b) / 2 / 86400, 2) for a, b in zip(edges, edges[1:], strict=False)],
             "histograms": {k: s["cycle_time_histogram"]["counts"] for k, s in variants},
-            "roles": sorted({r["role"] for _k, s in variants for r in s["roles"]}),
+            "roles": roles,
+            "role_labels": [role_label(r) for r in roles],
             "utilisation": {
                 k: {r["role"]: r["utilisation"]["mean"] for r in s["roles"]} for k, s in variants
             },

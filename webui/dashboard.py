@@ -53,6 +53,7 @@ def index():
     }
     period = _period(user)
     ontime = _ontime(period) if not period["errors"] else None
+    period["procedures"] = _procedure_choices(period, ontime, charts["procedures"])
     try:
         escalations = sla_services.list_escalations(app_context(), user)
     except PermissionDenied:
@@ -165,6 +166,20 @@ def _ontime(period: dict) -> dict:
         "row_late": [r.completed_late for r in rows],
     }
     return {"rows": rows, "totals": totals, "chart": chart}
+
+
+def _procedure_choices(period: dict, ontime: dict | None, process_keys: list[str]) -> list[str]:
+    """Procedure codes to filter by: those with dossiers in the period, plus the deployed processes."""
+    codes = set(process_keys)
+    if period["procedure"]:
+        codes.add(period["procedure"])
+        if not period["errors"]:
+            every = {**period, "procedure": None}
+            rows = sla_services.ontime_report(app_context(), every["start"], every["end"], every["agency"])
+            codes.update(r.procedure_code for r in rows)
+    elif ontime:
+        codes.update(r.procedure_code for r in ontime["rows"])
+    return sorted(codes)
 
 
 @bp.get("/ontime.csv")

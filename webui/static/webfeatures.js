@@ -24,7 +24,7 @@
     });
     new window.Chart(document.getElementById("chart-util"), {
       type: "bar",
-      data: { labels: data.roles, datasets: keys.map(function (k) {
+      data: { labels: data.role_labels || data.roles, datasets: keys.map(function (k) {
         return { label: labels[k] || k, backgroundColor: COLOURS[k],
                  data: data.roles.map(function (r) { var v = data.utilisation[k][r]; return v == null ? null : Math.round(v * 1000) / 10; }) };
       }) },
