@@ -104,7 +104,9 @@ class SimulationJobs(Protocol):
 
     def status(self, job_id: str) -> JobStatus | None: ...
 
-    def recent(self, owner: str | None = None) -> list[JobStatus]: ...
+    def recent(self, owner: str | None = None) -> list[JobStatus]:
+        """The latest jobs, newest first (their results may be left out: read them with status)."""
+        ...
 
 
 def _sources(files: tuple[tuple[str, str], ...] | None) -> list[SourceFile] | None:
@@ -268,7 +270,7 @@ class RqSimulationJobs:
         pipe.execute()
         return job_id
 
-    def status(self, job_id: str) -> JobStatus | None:
+    def status(self, job_id: str, with_result: bool = True) -> JobStatus | None:
         from rq.exceptions import NoSuchJobError
         from rq.job import Job
         from rq.job import JobStatus as RqStatus
@@ -283,7 +285,7 @@ class RqSimulationJobs:
         state = job.get_status(refresh=False)
         result, error = None, None
         if state == RqStatus.FINISHED:
-            kind, result = "finished", job.return_value()
+            kind, result = "finished", (job.return_value() if with_result else None)
         elif state in (RqStatus.FAILED, RqStatus.STOPPED, RqStatus.CANCELED):
             kind = "failed"
             error = (
@@ -309,7 +311,7 @@ class RqSimulationJobs:
     def recent(self, owner: str | None = None) -> list[JobStatus]:
         found = []
         for raw in self.connection.lrange(self.index_key, 0, 199):
-            status = self.status(raw.decode() if isinstance(raw, bytes) else raw)
+            status = self.status(raw.decode() if isinstance(raw, bytes) else raw, with_result=False)
             if status is not None and (owner is None or status.owner == owner):
                 found.append(status)
                 if len(found) >= RECENT:
