@@ -140,3 +140,26 @@ def test_rq_runner_with_a_real_worker(rq_url, redis_namespace, rq_worker, tmp_pa
     assert failed.state == "failed" and "arrivals" in failed.error
     assert jobs.status("not-a-job") is None
     assert rq_worker.poll() is None  # the worker survived both jobs
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_analyst_pages_on_the_rq_runner(app, signed_in, rq_url, redis_namespace, rq_worker):
+    """The same pages with the rq runner behind the port: the view does not change."""
+    app.extensions["motcua_simulation_jobs"] = RqSimulationJobs.from_url(rq_url, prefix=redis_namespace)
+    analyst = signed_in("phantich")
+    response = analyst.post(
+        "/analyst/run",
+        {"source": "catalog", "procedure": "birth_registration", "mode": "to-be", "cases": "200"},
+    )
+    assert response.status_code == 303
+    job_url = response.headers["Location"]
+    assert f"/analyst/jobs/{redis_namespace}-sim-" in job_url
+    deadline = time.monotonic() + 30
+    while (
+        analyst.get(job_url + "/progress", headers={"HX-Request": "true"}).headers.get("HX-Refresh") != "true"
+    ):
+        assert time.monotonic() < deadline, "the rq job did not finish"
+        time.sleep(0.1)
+    page = analyst.get(job_url).get_data(as_text=True)
+    assert "birth_registration_to_be" in page and 'id="kpi-table"' in page
+    assert analyst.get(job_url + "/report.html").status_code == 200
