@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from redis import Redis
@@ -79,7 +80,8 @@ def test_in_process_runner_reports_a_refused_scenario(ctx):
 @pytest.fixture
 def rq_url(redis_url) -> str:
     """The test Redis server, database 13 (apart from the timer tests' keys)."""
-    return redis_url.rsplit("/", 1)[0] + "/13"
+    parts = urlsplit(redis_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/13", parts.query, ""))
 
 
 @pytest.fixture
