@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.clock import VIETNAM
@@ -180,6 +180,17 @@ def _procedure_choices(period: dict, ontime: dict | None, process_keys: list[str
     elif ontime:
         codes.update(r.procedure_code for r in ontime["rows"])
     return sorted(codes)
+
+
+@bp.post("/escalations/<int:alert_id>/acknowledge")
+@require_roles(Role.SUPERVISOR)
+def acknowledge(alert_id: int):
+    """The supervisor has seen an escalation: it leaves the list (it stays in the event log)."""
+    alert = sla_services.acknowledge_alert(app_context(), alert_id, current_user())
+    if request.headers.get("HX-Request"):
+        return ""  # htmx removes the row
+    flash(_("Đã ghi nhận hồ sơ %(code)s.", code=alert.dossier_code or alert.dossier_id), "success")
+    return redirect(url_for(".index"))
 
 
 @bp.get("/ontime.csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -73,10 +74,15 @@ def test_supervisor_sees_escalations_linked_to_dossiers(web_ctx, signed_in):
                 due_at=now - timedelta(hours=1), created_at=now,
             )
         )  # fmt: skip
-    page = text(signed_in("giamsat").get("/dashboard/"))
+    supervisor = signed_in("giamsat")
+    page = text(supervisor.get("/dashboard/"))
     escalations = page[page.index('id="escalations"') :]
     assert f'href="/dossiers/{dossier_id}"' in escalations
     assert "HS-TRE-01" in escalations and "Bước xử lý quá hạn" in escalations
+    ack = re.search(r'action="(/dashboard/escalations/\d+/acknowledge)"', escalations).group(1)
+    assert supervisor.post(ack, csrf=False).status_code == 400
+    assert supervisor.post(ack, headers={"HX-Request": "true"}).status_code == 200
+    assert "HS-TRE-01" not in text(supervisor.get("/dashboard/"))  # seen: off the list
     assert signed_in("tiepnhan").get("/dashboard/").status_code == 403
 
 
