@@ -162,8 +162,9 @@ def _from_catalog(form, errors: dict[str, str]) -> dict[str, Any] | None:
         )
     name = procedure["name_en"] if _lang() == "en" else procedure["name_vi"]
     first = parts[wanted[0]]
+    how = _("so sánh as-is và to-be") if mode == "compare" else mode
     return {
-        "label": f"{name} ({mode})",
+        "label": f"{name} ({how})",
         "bpmn": first[0],
         "scenario": first[1],
         "to_be": parts["to-be"][0] if mode == "compare" else None,
