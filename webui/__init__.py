@@ -27,18 +27,6 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def _template_exists(name: str) -> bool:
-    """For slots other features fill by adding a template (e.g. ``sla/_dashboard.html``)."""
-    from flask import current_app
-    from jinja2 import TemplateNotFound
-
-    try:
-        current_app.jinja_env.get_template(name)
-    except TemplateNotFound:
-        return False
-    return True
-
-
 def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     """Application factory; the context is built by :func:`motcua.bootstrap.bootstrap` when not given."""
     if ctx is None:
@@ -72,11 +60,9 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     i18n.init_app(app)
     install_error_handlers(app)
 
-    from . import admin, analyst, auth, dashboard, designer, officer
+    from . import admin, analyst, auth, dashboard, designer, holidays, officer
 
-    app.jinja_env.globals.update(
-        current_user=auth.current_user, has_any_role=auth.has_any_role, template_exists=_template_exists
-    )
+    app.jinja_env.globals.update(current_user=auth.current_user, has_any_role=auth.has_any_role)
     app.register_blueprint(auth.bp)
     app.register_blueprint(officer.bp)
     app.register_blueprint(designer.bp)
@@ -84,6 +70,7 @@ def create_app(ctx: Context | None = None, config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(analyst.bp)
     app.register_blueprint(sla.bp)
+    app.register_blueprint(holidays.bp)
 
     @app.after_request
     def security_headers(response):

@@ -6,7 +6,7 @@ or malformed codes and tokens get a plain "not found" page (404), never a stack 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from engine.clock import VIETNAM
 from engine.errors import NotFound
@@ -57,6 +57,15 @@ def verify(token: str):
             return _not_found("văn bản hoặc hồ sơ")
         status = None
     return render_template("public/verify.html", document=document, status=status)
+
+
+@bp.get("/xac-thuc")
+def verify_form():
+    """The sign-in page's "verify a result" box: the code printed under the QR code."""
+    token = (request.args.get("token") or "").strip()[:64]
+    if not token:
+        return redirect(url_for("public.lookup"))
+    return redirect(url_for("public.verify", token=token))
 
 
 def install(app) -> None:

@@ -223,13 +223,14 @@ def run_worker(
     name: str | None = None,
     log_level: str = "WARNING",
 ) -> None:
-    """An rq worker (with its scheduler) on this deployment's timer queue, plus a sweeper thread.
+    """An rq worker (with its scheduler) on this deployment's timer and simulation queues, plus a
+    sweeper thread.
 
     A SimpleWorker runs jobs in this process: no fork per job, so the parsed-model cache and the
     database pool stay warm. Survives Redis going away: rq retries with back-off, and the loop
     below starts the worker again if it gives up."""
     from redis import Redis
-    from rq import SimpleWorker
+    from rq import Queue, SimpleWorker
 
     global _worker_pid
     set_context(ctx)
@@ -244,7 +245,9 @@ def run_worker(
     try:
         while True:
             try:
-                worker = SimpleWorker([queue.queue], connection=connection, name=name)
+                # Timers first; the analysts' simulation jobs (workers.simulation) when none are due.
+                simulations = Queue(f"{prefix}-simulations", connection=connection)
+                worker = SimpleWorker([queue.queue, simulations], connection=connection, name=name)
                 worker.max_connection_wait_time = 2.0
                 worker.work(burst=burst, with_scheduler=True, logging_level=log_level)
                 return  # burst done, or a requested (warm) shutdown

@@ -15,20 +15,25 @@ def run_simulation(
     scenario: dict[str, Any],
     *,
     to_be: list[SourceFile] | None = None,
+    to_be_scenario: dict[str, Any] | None = None,
     cases: int | None = None,
     replications: int | None = None,
     seed: int | None = None,
     progress=None,
 ) -> dict[str, Any]:
     """The JSON report (times in seconds). With ``to_be`` the two variants run on common random
-    numbers and the report carries the paired differences. Raises SimulationInputError (an
+    numbers and the report carries the paired differences (``to_be_scenario``, when given, is the
+    to-be model's own scenario: the catalog ships one per variant). Raises SimulationInputError (an
     InvalidInput) naming what the model or scenario lacks. Reads and writes no database."""
     calendar = getattr(ctx, "calendar", None) if ctx is not None else None
     sc = load_scenario(scenario, calendar)
     first = run(load_model(bpmn), sc, cases=cases, replications=replications, seed=seed, progress=progress)
     if to_be is None:
         return summary(first)
-    second = run(load_model(to_be), sc, cases=cases, replications=replications, seed=seed, progress=progress)
+    sc_to_be = load_scenario(to_be_scenario, calendar) if to_be_scenario is not None else sc
+    second = run(
+        load_model(to_be), sc_to_be, cases=cases, replications=replications, seed=seed, progress=progress
+    )
     return comparison(first, second)
 
 

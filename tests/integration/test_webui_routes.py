@@ -647,13 +647,6 @@ def test_an_administrator_adds_agencies_and_officers(web):
     )
 
 
-def test_the_analyst_page_says_whether_the_simulator_is_installed(web):
-    _, app, _, _ = web
-    page = text(client_for(app, "phantich").get("/analyst/"))
-    assert 'id="simulation-slot"' in page
-    assert "five_stage" in page
-
-
 def test_the_language_switch_keeps_to_this_site(web):
     _, app, _, _ = web
     client = client_for(app, "tiepnhan")
@@ -792,18 +785,3 @@ def test_the_dossier_list_pages_and_finds_a_dossier_by_number(web):
     )
     assert client.get(f"/dossiers?find=%23{made[3].id}").location == f"/dossiers/{made[3].id}"
     assert "Nhập số hồ sơ" in text(client.get("/dossiers?find=abc", follow_redirects=True))
-
-
-def test_other_features_fill_the_dashboard_and_analyst_slots_by_adding_a_template(web):
-    from jinja2 import ChoiceLoader, DictLoader
-
-    _, app, _, _ = web
-    extra = {
-        "sla/_dashboard.html": '<section id="on-time">Đúng hạn: 98% ({{ user.agency_code }})</section>',
-        "simulation/_analyst.html": '<section id="simulate">Chạy mô phỏng ({{ processes | length }})</section>',
-    }
-    app.jinja_env.loader = ChoiceLoader([DictLoader(extra), app.jinja_env.loader])
-    dashboard = text(client_for(app, "giamsat").get("/dashboard/"))
-    assert f"Đúng hạn: 98% ({AGENCY})" in dashboard and 'id="sla-reports"' not in dashboard
-    analyst = text(client_for(app, "phantich").get("/analyst/"))
-    assert "Chạy mô phỏng (1)" in analyst and 'id="simulation-slot"' not in analyst
