@@ -158,9 +158,8 @@ def make_context(tmp_path) -> Iterator[Callable[..., Context]]:
     made: list[Context] = []
 
     def make(url: str, **overrides) -> Context:
-        settings = Settings(
-            database_url=url, data_dir=tmp_path, processes_dir=tmp_path / "no-processes", **overrides
-        )
+        overrides.setdefault("processes_dir", tmp_path / "no-processes")
+        settings = Settings(database_url=url, data_dir=tmp_path, **overrides)
         ctx = bootstrap(settings)
         made.append(ctx)
         return ctx

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from engine.bpmn.validation import SourceFile
+from engine.catalog import get_procedure
 from engine.context import Context
+from engine.errors import InvalidInput
 from engine.simulation import comparison, load_model, load_scenario, run, summary
 
 
@@ -35,6 +38,57 @@ def run_simulation(
         load_model(to_be), sc_to_be, cases=cases, replications=replications, seed=seed, progress=progress
     )
     return comparison(first, second)
+
+
+SIMULATION_MODES = ("compare", "as-is", "to-be")
+
+
+def simulate_procedure(
+    ctx: Context,
+    procedure_code: str,
+    mode: str = "compare",
+    *,
+    cases: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    progress=None,
+) -> dict[str, Any]:
+    """Simulate a catalog procedure with the scenarios it ships: one variant, or as-is against to-be."""
+    if mode not in SIMULATION_MODES:
+        raise InvalidInput(
+            f"Cách chạy '{mode}' không có; chọn {', '.join(SIMULATION_MODES)}.", fields={"mode": "unknown"}
+        )
+    procedure = get_procedure(ctx.settings.processes_dir, procedure_code)
+    models: dict[str, tuple[list[SourceFile], dict[str, Any]]] = {}
+    for variant in ("as-is", "to-be") if mode == "compare" else (mode,):
+        bpmn = procedure.folder / f"{variant}.bpmn"
+        scenario = next(
+            (p for p in (procedure.folder / f"scenario.{variant}.json", procedure.folder / "scenario.json")
+             if p.is_file()),
+            None,
+        )  # fmt: skip
+        if not bpmn.is_file() or scenario is None:
+            raise InvalidInput(
+                f"Thủ tục {procedure.code} không có mô hình {variant} kèm kịch bản mô phỏng.",
+                fields={"mode": f"no {variant} model with a scenario"},
+            )
+        models[variant] = (
+            [SourceFile(bpmn.name, bpmn.read_bytes())],
+            json.loads(scenario.read_text(encoding="utf-8")),
+        )
+    first = models["as-is" if mode == "compare" else mode]
+    to_be = models.get("to-be") if mode == "compare" else None
+    return run_simulation(
+        ctx,
+        first[0],
+        first[1],
+        to_be=to_be[0] if to_be else None,
+        to_be_scenario=to_be[1] if to_be else None,
+        cases=cases,
+        replications=replications,
+        seed=seed,
+        progress=progress,
+    )
 
 
 def event_log(ctx: Context, process_id: str) -> list[tuple[str, str, float, float]]:

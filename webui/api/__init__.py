@@ -63,13 +63,6 @@ def init_api(app: Flask, ctx: Context) -> MotcuaApi:
     )
     for blp in (routes.processes, routes.dossiers, routes.tasks):
         api.register_blueprint(blp)
-    # Features other modules provide: offered when this installation has them (looked up when the
-    # app is built, so the API never imports a module that is not there).
-    list_escalations = routes.optional_service("engine.services.deadlines", "list_escalations")
-    escalations = routes.escalations_blueprint(list_escalations) if list_escalations else None
-    if escalations is not None:
-        api.register_blueprint(escalations)
-    run_simulation = routes.optional_service("engine.services.simulation", "run_simulation")
-    if run_simulation is not None:
-        api.register_blueprint(routes.simulations_blueprint(run_simulation))
+    api.register_blueprint(routes.escalations)
+    api.register_blueprint(routes.simulations)
     return api

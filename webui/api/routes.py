@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import inspect
-from collections.abc import Callable
+import math
 from typing import Any
 
 from flask import current_app
@@ -16,6 +14,8 @@ from engine.bpmn.validation import SourceFile
 from engine.context import Context
 from engine.jsondata import json_default
 from engine.roles import Role
+from engine.services import simulation as simulation_services
+from engine.services import sla as sla_services
 from engine.views import View
 
 from . import schemas as s
@@ -207,32 +207,13 @@ def complete_task(body: dict, task_id):
 # ============================================================================== features of other modules
 
 
-def optional_service(module: str, name: str) -> Callable[..., Any] | None:
-    """A use case another feature provides, or None when this installation lacks it."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
-
-
-def _viewer_kwargs(fn: Callable[..., Any]) -> dict[str, None] | None:
-    """How to pass the officer to a feature's use case (``fn(ctx, viewer=...)``, ``user=`` or
-    ``officer=``; or only ``fn(ctx)``), or None when its signature wants something else."""
-    params = inspect.signature(fn).parameters
-    names = [n for n in ("viewer", "user", "officer") if n in params][:1]
-    kwargs = dict.fromkeys(names)
-    try:
-        inspect.signature(fn).bind(None, **kwargs)
-    except TypeError:
-        return None
-    return kwargs
-
-
 def plain_data(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): plain_data(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain_data(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or infinity (an empty interval, a ratio over zero)
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return json_default(value)
@@ -249,42 +230,36 @@ def _plain(value: Any) -> Any:
     return plain_data(value)
 
 
-def escalations_blueprint(list_escalations: Callable[..., Any]) -> Blueprint | None:
-    """The escalation list, or None when the deadline feature's use case has an unexpected shape."""
-    kwargs = _viewer_kwargs(list_escalations)
-    if kwargs is None:
-        return None
-    blp = _blueprint("escalations", "Tasks and dossiers escalated for being late.")
-
-    @blp.get("")
-    @blp.response(200, s.ItemsSchema)
-    @_errors(blp, 401, 403)
-    def list_escalations_view():
-        """Escalations in the officer's agency."""
-        found = list_escalations(_ctx(), **{name: current_user() for name in kwargs})
-        items = _plain(found)
-        items = items if isinstance(items, list) else [items]
-        return {"items": [item if isinstance(item, dict) else {"value": item} for item in items]}
-
-    return blp
+escalations = _blueprint("escalations", "Steps and dossiers escalated for being late, and apology alerts.")
 
 
-def simulations_blueprint(run_simulation: Callable[..., Any]) -> Blueprint:
-    blp = _blueprint("simulations", "Run a simulation of a procedure (reform analysts).")
+@escalations.get("")
+@escalations.response(200, s.ItemsSchema)
+@_errors(escalations, 401, 403)
+def list_escalations():
+    """A supervisor's escalations in their agency, newest first."""
+    return {"items": _plain(sla_services.list_escalations(_ctx(), current_user()))}
 
-    @blp.post("")
-    @blp.arguments(s.SimulationRequestSchema)
-    @blp.response(200, s.SimulationSchema)
-    @_errors(blp, 401, 403, 404, 422)
-    def run_simulation_view(body: dict):
-        """Run a simulation; the other fields are passed to the simulation engine as its parameters."""
-        user = current_user()
-        if not ({Role.REFORM_ANALYST, Role.DESIGNER, Role.ADMIN} & set(user.roles)):
-            abort(403, message="Chỉ cán bộ phân tích cải cách được mô phỏng. / Only reform analysts may.")
-        try:
-            bound = inspect.signature(run_simulation).bind(_ctx(), **body)
-        except TypeError as exc:
-            abort(422, message=f"Tham số mô phỏng không hợp lệ. / Invalid simulation parameters: {exc}")
-        return {"result": _plain(run_simulation(*bound.args, **bound.kwargs))}
 
-    return blp
+simulations = _blueprint("simulations", "Simulate a catalog procedure (reform analysts).")
+
+
+@simulations.post("")
+@simulations.arguments(s.SimulationRequestSchema)
+@simulations.response(200, s.SimulationSchema)
+@_errors(simulations, 401, 403, 404, 422)
+def run_simulation(body: dict):
+    """Simulate a catalog procedure with its shipped scenarios: one variant, or as-is against to-be on
+    common random numbers (the report's times are in seconds)."""
+    user = current_user()
+    if not ({Role.REFORM_ANALYST, Role.DESIGNER, Role.ADMIN} & set(user.roles)):
+        abort(403, message="Chỉ cán bộ phân tích cải cách được mô phỏng. / Only reform analysts may.")
+    report = simulation_services.simulate_procedure(
+        _ctx(),
+        body["procedure_code"],
+        body.get("mode", "compare"),
+        cases=body.get("cases"),
+        replications=body.get("replications"),
+        seed=body.get("seed"),
+    )
+    return {"result": plain_data(report)}

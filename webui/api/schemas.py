@@ -271,10 +271,17 @@ class ItemsSchema(ma.Schema):
 
 
 class SimulationRequestSchema(RequestSchema):
-    class Meta:
-        unknown = ma.INCLUDE
-
-    procedure_code = _text(required=True)
+    procedure_code = _text(
+        required=True, metadata={"description": "A catalog procedure, e.g. birth_registration"}
+    )
+    mode = fields.String(
+        load_default="compare",
+        validate=validate.OneOf(["compare", "as-is", "to-be"]),
+        metadata={"description": "compare runs as-is against to-be on common random numbers"},
+    )
+    cases = fields.Integer(validate=validate.Range(min=10, max=20_000), load_default=None)
+    replications = fields.Integer(validate=validate.Range(min=2, max=20), load_default=None)
+    seed = fields.Integer(validate=validate.Range(min=0, max=2**31 - 1), load_default=None)
 
 
 class SimulationSchema(ma.Schema):
