@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import tomllib
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from engine import services
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
 from engine.roles import Role, Stage
+from engine.services import dossiers as dossier_services
 from engine.views import DossierDetail, TaskView
 
 from . import forms as task_forms
@@ -270,7 +272,66 @@ def dossier_page(dossier_id: int):
         now=now,
         due_class=due_class,
         documents=manifest_documents(detail.dossier.process_key),
+        paperwork=paperwork(ctx, dossier_id, user),
         user=user,
+    )
+
+
+#: The legal forms a dossier has, by what happened to it (Circular 01/2018 and 03/2025).
+FORM_LABELS = {
+    "receipt": ("Giấy tiếp nhận và hẹn trả kết quả", "Receipt and appointment slip"),
+    "supplement": ("Phiếu yêu cầu bổ sung hồ sơ", "Supplement request"),
+    "refusal": ("Phiếu từ chối tiếp nhận", "Refusal of reception"),
+    "apology": ("Phiếu xin lỗi và hẹn lại ngày trả", "Apology and new appointment date"),
+    "stop_notice": ("Thông báo dừng xử lý hồ sơ", "Notice of stopped processing"),
+    "control_slip": ("Phiếu kiểm soát quá trình giải quyết", "Processing control slip"),
+}
+
+
+def paperwork(ctx, dossier_id: int, user) -> dict[str, Any]:
+    """The forms this dossier has and whether its signed result was issued, for the download list."""
+    view = dossier_services.get_lifecycle(ctx, dossier_id, user)
+    forms = ["control_slip"]
+    if view.code:
+        forms.insert(0, "receipt")
+    if view.status == 3:
+        forms.append("refusal")
+    if view.requested_documents:
+        forms.append("supplement")
+    if view.apology_count:
+        forms.append("apology")
+    if view.status == 8:
+        forms.append("stop_notice")
+    english = lang() == "en"
+    return {
+        "forms": [(f, FORM_LABELS[f][1 if english else 0]) for f in forms],
+        "result": dossier_services.result_document(ctx, dossier_id) is not None,
+    }
+
+
+@bp.get("/dossiers/<int:dossier_id>/forms/<form>.pdf")
+@require_roles(*OFFICER_ROLES)
+def dossier_form(dossier_id: int, form: str):
+    """A legal form of the dossier as PDF (officers of the dossier's agency)."""
+    ctx, user = app_context(), current_user()
+    dossier_services.get_lifecycle(ctx, dossier_id, user)  # another agency's dossier: not found
+    pdf = dossier_services.render_form(ctx, dossier_id, form, user.full_name)
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=f"{form}-{dossier_id}.pdf")
+
+
+@bp.get("/dossiers/<int:dossier_id>/result.pdf")
+@require_roles(*OFFICER_ROLES)
+def dossier_result(dossier_id: int):
+    """The signed result document (PAdES) of the dossier, once the stamping step issued it."""
+    ctx, user = app_context(), current_user()
+    view = dossier_services.get_lifecycle(ctx, dossier_id, user)
+    found = dossier_services.result_document(ctx, dossier_id)
+    if found is None:
+        raise NotFound(_("Hồ sơ chưa có kết quả được ký số."))
+    return send_file(
+        io.BytesIO(found[1]),
+        mimetype="application/pdf",
+        download_name=f"ket-qua-{view.code or dossier_id}.pdf",
     )
 
 

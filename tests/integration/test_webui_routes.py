@@ -785,3 +785,30 @@ def test_the_dossier_list_pages_and_finds_a_dossier_by_number(web):
     )
     assert client.get(f"/dossiers?find=%23{made[3].id}").location == f"/dossiers/{made[3].id}"
     assert "Nhập số hồ sơ" in text(client.get("/dossiers?find=abc", follow_redirects=True))
+
+
+def test_a_dossier_page_offers_its_legal_forms_as_pdf_to_its_agency_only(web):
+    import io
+
+    from pypdf import PdfReader
+
+    from tests.conftest import fixture_file
+
+    ctx, app, users, _ = web
+    services.deploy(ctx, [fixture_file("accept_on_submit.bpmn")])
+    dossier = services.submit_dossier(
+        ctx, "accept_on_submit", AGENCY, {"applicant_name": "Lê Thị Hoa"}, users["tiepnhan"]
+    )
+    client = client_for(app, "tiepnhan")
+    page = text(client.get(f"/dossiers/{dossier.id}"))
+    assert "Giấy tiếp nhận và hẹn trả kết quả" in page and "Phiếu kiểm soát quá trình giải quyết" in page
+    assert "Kết quả đã ký số" not in page  # nothing stamped yet
+
+    receipt = client.get(f"/dossiers/{dossier.id}/forms/receipt.pdf")
+    assert receipt.status_code == 200 and receipt.mimetype == "application/pdf"
+    words = "".join(p.extract_text() for p in PdfReader(io.BytesIO(receipt.data)).pages)
+    assert "Lê Thị Hoa" in words and "TIẾP NHẬN" in words.upper()
+
+    assert client.get(f"/dossiers/{dossier.id}/result.pdf").status_code == 404
+    assert client.get(f"/dossiers/{dossier.id}/forms/nonsense.pdf").status_code == 422
+    assert client_for(app, "hoankiem").get(f"/dossiers/{dossier.id}/forms/receipt.pdf").status_code == 404
