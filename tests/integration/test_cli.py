@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 
 import pytest
 
+from tests.cli_support import motcua_env, run_motcua
 from tests.conftest import AGENCY, FIXTURES
-
-MOTCUA = [sys.executable, "-m", "motcua.cli"]
 
 
 def _runner(tmp_path, database_url):
-    catalog = tmp_path / "processes" / "five-stage"
-    catalog.mkdir(parents=True)
-    shutil.copy(FIXTURES / "bpmn" / "five_stage.bpmn", catalog / "to-be.bpmn")
-    env = {
-        **os.environ,
-        "MOTCUA_DATABASE_URL": database_url,
-        "MOTCUA_DATA_DIR": str(tmp_path),
-        "MOTCUA_PROCESSES_DIR": str(tmp_path / "processes"),
-    }
+    env = motcua_env(tmp_path, database_url, [("five-stage", "five_stage.bpmn")])
 
     def motcua(*args: str, expect: int = 0) -> str:
-        done = subprocess.run([*MOTCUA, *args], env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == expect, (
-            f"motcua {' '.join(args)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
-        )
+        done = run_motcua(env, *args, expect=expect)
         return done.stdout + done.stderr
 
     return motcua

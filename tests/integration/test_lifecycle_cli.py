@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import AGENCY, FIXTURES
-
-MOTCUA = [sys.executable, "-m", "motcua.cli"]
+from tests.cli_support import motcua_env, run_motcua
+from tests.conftest import AGENCY
 
 
 @pytest.mark.slow
 def test_lifecycle_commands_from_the_shell(tmp_path, sqlite_url):
-    catalog = tmp_path / "processes" / "lifecycle_test"
-    catalog.mkdir(parents=True)
-    shutil.copy(FIXTURES / "bpmn" / "lifecycle_markers.bpmn", catalog / "to-be.bpmn")
-    env = {
-        **os.environ,
-        "MOTCUA_DATABASE_URL": sqlite_url,
-        "MOTCUA_DATA_DIR": str(tmp_path),
-        "MOTCUA_PROCESSES_DIR": str(tmp_path / "processes"),
-    }
+    env = motcua_env(tmp_path, sqlite_url, [("lifecycle_test", "lifecycle_markers.bpmn")])
 
     def motcua(*args: str, expect: int = 0) -> str:
-        done = subprocess.run([*MOTCUA, *args], env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == expect, (
-            f"motcua {' '.join(args)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
-        )
+        done = run_motcua(env, *args, expect=expect)
         return done.stdout + done.stderr
 
     motcua("init", "--demo")

@@ -5,27 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from engine import services
+from tests.cli_support import motcua_env, run_motcua
 from tests.conftest import AGENCY
 from tests.population_helpers import alive, deploy_lookup_fixture, identity, person
-
-MOTCUA = [sys.executable, "-m", "motcua.cli"]
 
 
 @pytest.mark.slow  # one process per command: about 12 s on a quiet machine
 def test_registry_commands(tmp_path, sqlite_url, make_context):
-    env = {**os.environ, "MOTCUA_DATABASE_URL": sqlite_url, "MOTCUA_DATA_DIR": str(tmp_path)}
+    env = motcua_env(tmp_path, sqlite_url)
 
     def motcua(*args: str, expect: int = 0) -> str:
-        done = subprocess.run([*MOTCUA, *args], env=env, capture_output=True, text=True, timeout=120)
-        assert done.returncode == expect, f"{args} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
-        return done.stdout
+        return run_motcua(env, *args, expect=expect).stdout
 
     motcua("agency", "create", AGENCY, "Trung tâm Phục vụ hành chính công phường Ba Đình")
     out = motcua("registry", "seed", "--citizens", "500", "--seed", "4")
