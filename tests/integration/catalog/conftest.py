@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.bpmn.operators import OperatorCall
+from engine.bpmn.operators import OperatorCall, OperatorRegistry
 from engine.config import PROJECT_ROOT
 from engine.context import Context
 
@@ -71,9 +71,17 @@ class RegistryDouble:
         return answer
 
     def install(self, ctx: Context) -> None:
+        """Put the doubles in place of any ``population.*`` operator the wiring registered (so the
+        statuses stay under the test's control after the registry feature is merged); every other
+        operator stays as wired."""
+        registry = OperatorRegistry()
+        for info in ctx.operators.describe():
+            if info.name not in POPULATION_OPERATORS:
+                registry.register(info.name, info.function, info.description)
         for name in POPULATION_OPERATORS:
-            if name not in ctx.operators.names():
-                ctx.operators.register(name, self.operator(name), "test double for the population registry")
+            registry.register(name, self.operator(name), "test double for the population registry")
+        ctx.runtime.operators = registry
+        ctx.runtime.script_engine.operators = registry
 
 
 @pytest.fixture

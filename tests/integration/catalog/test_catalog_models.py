@@ -7,7 +7,7 @@ import pytest
 
 from engine import services
 
-from .conftest import catalog_paths
+from .conftest import POPULATION_OPERATORS, catalog_paths
 from .driver import model_files, run
 
 MODELS = [(p.parent.name, p.stem) for p in catalog_paths()]
@@ -41,12 +41,21 @@ def test_every_model_validates_without_errors_or_warnings(ctx, procedure, varian
     assert result.process.process_id == f"{procedure}_{variant.replace('-', '_')}"
 
 
-def test_to_be_models_need_the_population_operators(make_context, sqlite_url):
-    """Without the registry feature's operators, validation names the missing operator."""
-    bare = make_context(sqlite_url)
-    result = services.validate_models(bare, model_files("birth_registration", "to-be"))
-    assert {d.code for d in result.errors} == {"operator-unknown"}
-    assert "population.lookup" in str(result.errors[0])
+def test_to_be_models_call_the_population_operators_and_nothing_else():
+    """Where a to-be model depends on the registry feature: exactly the contract-5 operators."""
+    from engine.bpmn.rules import RuleContext
+    from engine.bpmn.validation import validate
+
+    used = set()
+    for procedure, variant in MODELS:
+        result = validate(
+            list(model_files(procedure, variant)), context=RuleContext(known_operators=frozenset())
+        )
+        assert {d.code for d in result.errors} <= {"operator-unknown"}
+        names = {d.message.split("'")[1] for d in result.errors}
+        assert (variant == "to-be") == bool(names), (procedure, variant)
+        used |= names
+    assert used == set(POPULATION_OPERATORS) - {"population.parents"}
 
 
 @pytest.mark.parametrize(("procedure", "variant"), MODELS)
