@@ -155,3 +155,27 @@ def test_every_model_has_a_full_diagram_without_overlaps(path):
             assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, (
                 f"{ref.text} outside its lane"
             )
+
+
+@pytest.mark.parametrize(("procedure", "variant", "files"), _models())
+def test_lifecycle_markers_are_on_the_parsed_nodes(procedure, variant, files):
+    """The lifecycle feature reads ``dossierEvent`` from the parsed model: each marker once, on the
+    node that completes when that outcome happens."""
+    from engine.bpmn.model import task_properties
+
+    result = validate(list(files))
+    found = {}
+    for spec in result.process.all_specs():
+        for task_spec in spec.task_specs.values():
+            event = task_properties(task_spec).get("dossierEvent")
+            if event:
+                found[task_spec.bpmn_id] = event
+    assert found == {
+        "ev_accepted": "accepted",
+        "end_refused": "refused",
+        "ev_supplement": "supplement_requested",
+        "receive_supplement": "supplement_received",
+        "ev_rejected": "rejected",
+        "stamp": "result_ready",
+        "return_result": "returned",
+    }
