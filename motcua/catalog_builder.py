@@ -93,6 +93,7 @@ class Step:
     name: str
     fields: tuple[Field, ...] = ()
     share: float = 1.0  # share of the appraisal hours
+    name_en: str = "Appraisal of the dossier"
 
 
 @dataclass(frozen=True)
@@ -917,7 +918,7 @@ def forms_for(proc: ProcedureModel) -> dict[str, dict]:
                 _required_when("appraisal_result", "supplement", "supplement_request"),
                 _required_when("appraisal_result", "reject", "rejection_reason"),
             ]
-        forms[step.id] = _schema(f"{step.name} — {proc.name_vi}", f"Appraisal: {step.id}", fields, rules)
+        forms[step.id] = _schema(f"{step.name} — {proc.name_vi}", step.name_en, fields, rules)
     return forms
 
 
