@@ -100,10 +100,16 @@ def _number(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def check(schema: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, str]:
+def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def check(
+    schema: Mapping[str, Any], data: Mapping[str, Any], validator: Draft202012Validator | None = None
+) -> dict[str, str]:
     """Field -> "<Vietnamese title>: <problem>" for every field with a problem (the first problem of
     each field, a missing value first); an empty dict when the data is valid."""
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = validator or _validator(schema)
     found: dict[str, tuple[int, str]] = {}
     properties = schema.get("properties") or {}
 
@@ -131,6 +137,7 @@ class JsonSchemaForms:
     def __init__(self, forms_dir: Path) -> None:
         self.forms_dir = Path(forms_dir)
         self._cache: dict[str, dict[str, Any] | None] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
         self._lock = threading.Lock()
 
     def _path(self, form: str) -> Path | None:
@@ -155,6 +162,8 @@ class JsonSchemaForms:
                 raise ValueError(f"the form {form} is not a valid JSON Schema: {exc.message}") from None
         with self._lock:
             self._cache[form] = schema
+            if schema is not None:
+                self._validators[form] = _validator(schema)
         return schema
 
     def require(self, form: str) -> dict[str, Any]:
@@ -174,7 +183,7 @@ class JsonSchemaForms:
         if schema is None:
             return {}
         values = {**prefill(schema, task.data or {}), **data}
-        return check(schema, values)
+        return check(schema, values, self._validators.get(task.form))
 
 
 def install_forms(ctx: Context) -> None:

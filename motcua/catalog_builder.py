@@ -93,6 +93,7 @@ class Step:
     name: str
     fields: tuple[Field, ...] = ()
     share: float = 1.0  # share of the appraisal hours
+    name_en: str = "Appraisal of the dossier"
 
 
 @dataclass(frozen=True)
@@ -199,10 +200,14 @@ def _event(node_id: str, kind: str, name: str, lane: str, col: int, row: int = 0
     return Node(node_id, kind, name, lane, col, row, {"dossierEvent": event} if event else {})
 
 
-def _tail(g: Graph, proc: ProcedureModel, hours: Hours, base: int, entry_sources: list[str]) -> None:
+def _tail(
+    g: Graph, proc: ProcedureModel, hours: Hours, base: int, entry_sources: list[str], hand_back: bool = False
+) -> None:
     """From the merge before appraisal to the end: appraisal (supplement loop, rejection), approval,
-    stamping, return. ``entry_sources`` flow into the merge."""
+    stamping, return. ``entry_sources`` flow into the merge; ``hand_back`` adds the clerk's office
+    sending the stamped result back to the counter (as-is)."""
     code = proc.code
+    shift = 1 if hand_back else 0
     g.add(Node("merge_appraisal", "xgw", "", L_APPRAISER, base))
     for source in entry_sources:
         g.flow(source, "merge_appraisal")
@@ -272,14 +277,26 @@ def _tail(g: Graph, proc: ProcedureModel, hours: Hours, base: int, entry_sources
             "return_result",
             "Trả kết quả cho người yêu cầu",
             L_INTAKE,
-            b + k + 7,
+            b + k + 7 + shift,
             "return",
             hours.ret,
             f"{code}/return_result.json",
             event="returned",
         )
     )
-    g.add(_event("end_returned", "end", "Đã trả kết quả", L_INTAKE, b + k + 8))
+    g.add(_event("end_returned", "end", "Đã trả kết quả", L_INTAKE, b + k + 8 + shift))
+    if hand_back:
+        g.add(
+            _user(
+                "transfer_result",
+                "Chuyển kết quả về Bộ phận một cửa",
+                L_CLERK,
+                b + k + 7,
+                "stamping",
+                hours.transfer,
+                f"{code}/transfer_result.json",
+            )
+        )
 
     g.flow("gw_appraisal", "ev_supplement", 'appraisal_result == "supplement"', "Thiếu giấy tờ")
     g.flow("gw_appraisal", "ev_rejected", 'appraisal_result == "reject"', "Không đủ điều kiện")
@@ -289,7 +306,11 @@ def _tail(g: Graph, proc: ProcedureModel, hours: Hours, base: int, entry_sources
     g.flow("approve", "gw_approval")
     g.flow("gw_approval", "ev_rejected", 'approval_result == "reject"', "Không đồng ý")
     approval.default = g.flow("gw_approval", "stamp", name="Đồng ý").id
-    g.flow("stamp", "return_result")
+    if hand_back:
+        g.flow("stamp", "transfer_result")
+        g.flow("transfer_result", "return_result")
+    else:
+        g.flow("stamp", "return_result")
     g.flow("ev_rejected", "return_result")
     g.flow("return_result", "end_returned")
 
@@ -349,7 +370,7 @@ def as_is_graph(proc: ProcedureModel) -> Graph:
     g.flow("ev_accepted", "gw_cutoff")
     g.flow("gw_cutoff", "transfer_next_morning", "received_after_cutoff == True", "Sau 15:00")
     cutoff.default = g.flow("gw_cutoff", "transfer_same_day", name="Trước 15:00").id
-    _tail(g, proc, h, 6, ["transfer_same_day", "transfer_next_morning"])
+    _tail(g, proc, h, 6, ["transfer_same_day", "transfer_next_morning"], hand_back=True)
     return g
 
 
@@ -772,6 +793,20 @@ def forms_for(proc: ProcedureModel) -> dict[str, dict]:
                 Field("transfer_note", "Ghi chú bàn giao", "Hand-over note", required=False),
             ),
         ),
+        "transfer_result": _schema(
+            "Chuyển kết quả về Bộ phận một cửa",
+            "Hand-over of the result to the one-stop counter",
+            (
+                Field(
+                    "handed_to",
+                    "Người nhận kết quả tại Bộ phận một cửa",
+                    "Received by",
+                    example="Trần Thị Bình",
+                    max_length=100,
+                ),
+                Field("transfer_note", "Ghi chú bàn giao", "Hand-over note", required=False),
+            ),
+        ),
         "receive_supplement": _schema(
             "Tiếp nhận hồ sơ bổ sung",
             "Receipt of supplementary documents",
@@ -883,7 +918,7 @@ def forms_for(proc: ProcedureModel) -> dict[str, dict]:
                 _required_when("appraisal_result", "supplement", "supplement_request"),
                 _required_when("appraisal_result", "reject", "rejection_reason"),
             ]
-        forms[step.id] = _schema(f"{step.name} — {proc.name_vi}", f"Appraisal: {step.id}", fields, rules)
+        forms[step.id] = _schema(f"{step.name} — {proc.name_vi}", step.name_en, fields, rules)
     return forms
 
 

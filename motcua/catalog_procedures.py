@@ -319,7 +319,8 @@ PROCEDURES: list[ProcedureModel] = [
             Step(
                 "appraise_birth",
                 "Thẩm định đăng ký khai sinh (UBND xã)",
-                (
+                name_en="Birth registration (commune People's Committee)",
+                fields=(
                     Field(
                         "birth_register_number",
                         "Số đăng ký khai sinh",
@@ -331,7 +332,8 @@ PROCEDURES: list[ProcedureModel] = [
             Step(
                 "appraise_residence",
                 "Đăng ký thường trú cho trẻ (Công an xã)",
-                (
+                name_en="Permanent residence for the child (commune police)",
+                fields=(
                     Field(
                         "residence_registered",
                         "Đã đăng ký thường trú",
@@ -341,7 +343,11 @@ PROCEDURES: list[ProcedureModel] = [
                     ),
                 ),
             ),
-            Step("appraise_insurance", "Cấp thẻ BHYT cho trẻ (Bảo hiểm xã hội)"),
+            Step(
+                "appraise_insurance",
+                "Cấp thẻ BHYT cho trẻ (Bảo hiểm xã hội)",
+                name_en="Health insurance card for the child (social insurance)",
+            ),
         ),
         as_is_hours=Hours(intake=2, transfer=2, appraisal=12, approval=4, stamping=2, ret=2),
         to_be_hours=Hours(intake=1, transfer=0, appraisal=9, approval=2, stamping=1, ret=1),
@@ -387,7 +393,8 @@ PROCEDURES: list[ProcedureModel] = [
             Step(
                 "appraise",
                 "Thẩm định hồ sơ thiết kế",
-                (
+                name_en="Appraisal of the design",
+                fields=(
                     Field(
                         "design_compliant",
                         "Thiết kế phù hợp quy hoạch",
@@ -401,7 +408,8 @@ PROCEDURES: list[ProcedureModel] = [
             Step(
                 "site_inspection",
                 "Kiểm tra thực địa",
-                (
+                name_en="Site inspection",
+                fields=(
                     Field(
                         "site_findings",
                         "Kết quả kiểm tra thực địa",
@@ -456,7 +464,8 @@ PROCEDURES: list[ProcedureModel] = [
             Step(
                 "appraise",
                 "Tra cứu, xác minh lý lịch tư pháp",
-                (
+                name_en="Criminal-record search and verification",
+                fields=(
                     Field(
                         "records_found", "Có án tích", "Criminal records found", type="boolean", example=False
                     ),

@@ -113,8 +113,11 @@ def check() -> None:
     forms = JsonSchemaForms(settings.forms_dir)
     for model in discover(settings.processes_dir):
         where = f"{model.procedure}/{model.variant}"
-        if model.procedure not in procedures and not problems:
-            problems.append(f"{where}: the folder has no manifest.toml")
+        if (
+            model.variant == "as-is"
+            and not (settings.processes_dir / model.procedure / "manifest.toml").is_file()
+        ):
+            problems.append(f"{model.procedure}: the folder has no manifest.toml")
         result = validate_files(list(model.files), context=rules, max_bytes=settings.max_upload_bytes)
         problems.extend(f"{where}: {d}" for d in result.errors)
         if result.process is None:

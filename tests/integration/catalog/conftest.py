@@ -70,6 +70,8 @@ class RegistryDouble:
         return answer
 
     def install(self, ctx: Context) -> None:
+        """Put the doubles in place of the ``population.*`` operators the wiring registered, so the
+        look-up statuses are the test's; every other operator stays as wired."""
         for name in POPULATION_OPERATORS:
             ctx.operators.replace(name, self.operator(name), "test double for the population registry")
 

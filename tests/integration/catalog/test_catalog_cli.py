@@ -57,3 +57,24 @@ def test_check_names_each_problem(tmp_path):
     assert checked.returncode == 1
     assert "limit.unit: 'weeks' is not one of working_days, calendar_days, hours" in checked.stderr
     assert "the task approve names the form criminal_record/no_form.json, which is missing" in checked.stderr
+
+
+def test_init_deploys_the_catalog_beside_manifests_and_names_a_model_it_cannot_deploy(tmp_path):
+    catalog = tmp_path / "processes"
+    for code in ("birth_registration", "building_permit"):
+        (catalog / code).mkdir(parents=True)
+        for name in ("manifest.toml", "as-is.bpmn"):
+            shutil.copy(PROCESSES / code / name, catalog / code / name)
+    broken = catalog / "building_permit" / "to-be.bpmn"
+    broken.write_text(
+        (PROCESSES / "building_permit" / "to-be.bpmn")
+        .read_text(encoding="utf-8")
+        .replace('id="population.lookup"', 'id="no.such.operator"'),
+        encoding="utf-8",
+    )
+    done = motcua(tmp_path, "init", processes=catalog)
+    assert done.returncode == 1
+    assert "deployed   birth_registration/as-is" in done.stdout
+    assert "deployed   building_permit/as-is" in done.stdout
+    assert "rejected   building_permit/to-be" in done.stderr and "no.such.operator" in done.stderr
+    assert "1 model(s) of the catalog were not deployed" in done.stderr

@@ -1,4 +1,4 @@
-"""The committed catalog: manifests load with every contract key, every user task has a form that
+"""The committed catalog: manifests load with every key the manifest format has, every user task has a form that
 is a valid JSON Schema 2020-12 with Vietnamese and English titles, and the generated files are what
 ``make catalog`` produces."""
 
@@ -22,7 +22,7 @@ from .conftest import FORMS, POPULATION_OPERATORS, PROCESSES
 TOP_KEYS = {"code", "name_vi", "name_en", "level", "limit", "fees", "documents", "legal_basis"}
 
 
-def test_every_manifest_loads_with_the_contract_keys():
+def test_every_manifest_loads_with_every_key():
     procedures = load_catalog(PROCESSES, frozenset(POPULATION_OPERATORS))
     assert len(procedures) == 8
     for procedure in procedures:
@@ -112,3 +112,70 @@ def test_the_committed_files_are_what_the_generator_writes(tmp_path):
     generated_forms = {p.relative_to(tmp_path / "forms") for p in (tmp_path / "forms").rglob("*.json")}
     committed_forms = {p.relative_to(FORMS) for p in FORMS.rglob("*.json")}
     assert committed_forms == generated_forms
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PROCESSES.glob("*/*.bpmn")), ids=lambda p: f"{p.parent.name}-{p.stem}"
+)
+def test_every_model_has_a_full_diagram_without_overlaps(path):
+    """bpmn-js draws only what has DI: every node a shape inside its lane, every flow an edge."""
+    from lxml import etree
+
+    ns = {
+        "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+        "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
+        "dc": "http://www.omg.org/spec/DD/20100524/DC",
+        "di": "http://www.omg.org/spec/DD/20100524/DI",
+    }
+    root = etree.parse(str(path)).getroot()
+    process = root.find("bpmn:process", ns)
+    flows = {f.get("id") for f in process.iterfind("bpmn:sequenceFlow", ns)}
+    nodes = {
+        el.get("id")
+        for el in process
+        if etree.QName(el).localname not in ("laneSet", "sequenceFlow", "documentation", "extensionElements")
+    }
+    bounds = {}
+    for shape in root.iterfind(".//bpmndi:BPMNShape", ns):
+        b = shape.find("dc:Bounds", ns)
+        bounds[shape.get("bpmnElement")] = tuple(float(b.get(k)) for k in ("x", "y", "width", "height"))
+    edges = {
+        e.get("bpmnElement"): e.findall("di:waypoint", ns) for e in root.iterfind(".//bpmndi:BPMNEdge", ns)
+    }
+    assert nodes <= bounds.keys() and set(edges) == flows
+    assert all(len(points) >= 2 for points in edges.values())
+    boxes = [bounds[n] for n in sorted(nodes)]
+    for i, (x1, y1, w1, h1) in enumerate(boxes):
+        for x2, y2, w2, h2 in boxes[i + 1 :]:
+            assert x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1, "shapes overlap"
+    for lane in process.iterfind("bpmn:laneSet/bpmn:lane", ns):
+        lx, ly, lw, lh = bounds[lane.get("id")]
+        for ref in lane.iterfind("bpmn:flowNodeRef", ns):
+            x, y, w, h = bounds[ref.text]
+            assert lx <= x and x + w <= lx + lw and ly <= y and y + h <= ly + lh, (
+                f"{ref.text} outside its lane"
+            )
+
+
+@pytest.mark.parametrize(("procedure", "variant", "files"), _models())
+def test_lifecycle_markers_are_on_the_parsed_nodes(procedure, variant, files):
+    """The lifecycle reads ``dossierEvent`` from the parsed model: each marker once, on the
+    node that completes when that outcome happens."""
+    from engine.bpmn.model import task_properties
+
+    result = validate(list(files))
+    found = {}
+    for spec in result.process.all_specs():
+        for task_spec in spec.task_specs.values():
+            event = task_properties(task_spec).get("dossierEvent")
+            if event:
+                found[task_spec.bpmn_id] = event
+    assert found == {
+        "ev_accepted": "accepted",
+        "end_refused": "refused",
+        "ev_supplement": "supplement_requested",
+        "receive_supplement": "supplement_received",
+        "ev_rejected": "rejected",
+        "stamp": "result_ready",
+        "return_result": "returned",
+    }

@@ -7,7 +7,7 @@ import pytest
 
 from engine import services
 
-from .conftest import catalog_paths
+from .conftest import POPULATION_OPERATORS, catalog_paths
 from .driver import model_files, run
 
 MODELS = [(p.parent.name, p.stem) for p in catalog_paths()]
@@ -55,12 +55,32 @@ def test_to_be_models_need_the_population_operators(ctx):
     assert "population.lookup" in str(result.errors[0])
 
 
+def test_to_be_models_call_the_population_operators_and_nothing_else():
+    """A to-be model depends on the registry through exactly the population look-up operators."""
+    from engine.bpmn.rules import RuleContext
+    from engine.bpmn.validation import validate
+
+    used = set()
+    for procedure, variant in MODELS:
+        result = validate(
+            list(model_files(procedure, variant)), context=RuleContext(known_operators=frozenset())
+        )
+        assert {d.code for d in result.errors} <= {"operator-unknown"}
+        names = {d.message.split("'")[1] for d in result.errors}
+        assert (variant == "to-be") == bool(names), (procedure, variant)
+        used |= names
+    assert used == set(POPULATION_OPERATORS) - {"population.parents"}
+
+
 @pytest.mark.parametrize(("procedure", "variant"), MODELS)
 def test_every_model_runs_the_fast_path_end_to_end(ctx, officers, registry, procedure, variant):
     detail, done, events = run(ctx, officers, procedure, variant)
     assert detail.dossier.run_state == "completed"
     assert events == ["accepted", "result_ready", "returned"]
-    assert done[-2:] == ["stamp", "return_result"]
+    ending = (
+        ["stamp", "transfer_result", "return_result"] if variant == "as-is" else ["stamp", "return_result"]
+    )
+    assert done[-len(ending) :] == ending
     stages = [t.stage for t in detail.tasks]
     assert stages[0] == "intake" and stages[-2:] == ["stamping", "return"]
     assert {"appraisal", "approval"} <= set(stages)
