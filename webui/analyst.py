@@ -20,6 +20,7 @@ from engine.bpmn.validation import SourceFile
 from engine.catalog import CatalogError, load_catalog
 from engine.errors import InvalidInput
 from engine.roles import Role
+from engine.services.simulation import catalog_models, simulated_variants
 from engine.simulation import load_model, load_scenario
 from engine.simulation.report import html_report
 from workers.simulation import SimulationJobs, SimulationRequest, simulation_jobs
@@ -54,21 +55,10 @@ def catalog() -> list[dict[str, Any]]:
         procedures = []
     found = []
     for p in procedures:
-        variants = [
-            v
-            for v in ("as-is", "to-be")
-            if (p.folder / f"{v}.bpmn").is_file() and _scenario_path(p.folder, v)
-        ]
+        variants = simulated_variants(p.folder)
         if variants:
             found.append({"code": p.code, "name_vi": p.name_vi, "name_en": p.name_en, "variants": variants})
     return found
-
-
-def _scenario_path(folder: Path, variant: str) -> Path | None:
-    for name in (f"scenario.{variant}.json", "scenario.json"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
 
 
 def _page(errors: dict[str, str] | None = None, form=None, status: int = 200):
@@ -152,14 +142,10 @@ def _from_catalog(form, errors: dict[str, str]) -> dict[str, Any] | None:
             "Thủ tục này không có mô hình %(variant)s kèm kịch bản.", variant=", ".join(missing)
         )
         return None
-    folder = app_context().settings.processes_dir / code
-    parts = {}
-    for v in wanted:
-        bpmn = folder / f"{v}.bpmn"
-        parts[v] = (
-            ((bpmn.name, bpmn.read_text(encoding="utf-8")),),
-            json.loads(_scenario_path(folder, v).read_text(encoding="utf-8")),  # type: ignore[union-attr]
-        )
+    parts = {
+        v: (tuple((f.filename, f.content.decode("utf-8")) for f in files), scenario)
+        for v, (files, scenario) in catalog_models(app_context(), code, tuple(wanted)).items()
+    }
     name = procedure["name_en"] if _lang() == "en" else procedure["name_vi"]
     first = parts[wanted[0]]
     how = _("so sánh as-is và to-be") if mode == "compare" else mode

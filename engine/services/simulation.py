@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from engine.bpmn.validation import SourceFile
@@ -41,6 +42,42 @@ def run_simulation(
 
 
 SIMULATION_MODES = ("compare", "as-is", "to-be")
+VARIANTS = ("as-is", "to-be")
+
+
+def scenario_path(folder: Path, variant: str) -> Path | None:
+    """The scenario a catalog procedure ships for a variant (``scenario.<variant>.json``, else
+    ``scenario.json``)."""
+    for name in (f"scenario.{variant}.json", "scenario.json"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def simulated_variants(folder: Path) -> list[str]:
+    """The variants of a catalog procedure that have both a model and a scenario."""
+    return [v for v in VARIANTS if (folder / f"{v}.bpmn").is_file() and scenario_path(folder, v)]
+
+
+def catalog_models(
+    ctx: Context, procedure_code: str, variants: tuple[str, ...]
+) -> dict[str, tuple[list[SourceFile], dict[str, Any]]]:
+    """Each variant's BPMN and scenario, read from the catalog; a variant without both is refused."""
+    procedure = get_procedure(ctx.settings.processes_dir, procedure_code)
+    models: dict[str, tuple[list[SourceFile], dict[str, Any]]] = {}
+    for variant in variants:
+        scenario = scenario_path(procedure.folder, variant) if variant in VARIANTS else None
+        bpmn = procedure.folder / f"{variant}.bpmn"
+        if scenario is None or not bpmn.is_file():
+            raise InvalidInput(
+                f"Thủ tục {procedure.code} không có mô hình {variant} kèm kịch bản mô phỏng.",
+                fields={"mode": f"no {variant} model with a scenario"},
+            )
+        models[variant] = (
+            [SourceFile(bpmn.name, bpmn.read_bytes())],
+            json.loads(scenario.read_text(encoding="utf-8")),
+        )
+    return models
 
 
 def simulate_procedure(
@@ -58,24 +95,7 @@ def simulate_procedure(
         raise InvalidInput(
             f"Cách chạy '{mode}' không có; chọn {', '.join(SIMULATION_MODES)}.", fields={"mode": "unknown"}
         )
-    procedure = get_procedure(ctx.settings.processes_dir, procedure_code)
-    models: dict[str, tuple[list[SourceFile], dict[str, Any]]] = {}
-    for variant in ("as-is", "to-be") if mode == "compare" else (mode,):
-        bpmn = procedure.folder / f"{variant}.bpmn"
-        scenario = next(
-            (p for p in (procedure.folder / f"scenario.{variant}.json", procedure.folder / "scenario.json")
-             if p.is_file()),
-            None,
-        )  # fmt: skip
-        if not bpmn.is_file() or scenario is None:
-            raise InvalidInput(
-                f"Thủ tục {procedure.code} không có mô hình {variant} kèm kịch bản mô phỏng.",
-                fields={"mode": f"no {variant} model with a scenario"},
-            )
-        models[variant] = (
-            [SourceFile(bpmn.name, bpmn.read_bytes())],
-            json.loads(scenario.read_text(encoding="utf-8")),
-        )
+    models = catalog_models(ctx, procedure_code, ("as-is", "to-be") if mode == "compare" else (mode,))
     first = models["as-is" if mode == "compare" else mode]
     to_be = models.get("to-be") if mode == "compare" else None
     return run_simulation(
