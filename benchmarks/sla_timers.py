@@ -6,8 +6,8 @@ On a throw-away PostgreSQL database (MOTCUA_BENCH_POSTGRES_URL, default the loca
 (MOTCUA_BENCH_REDIS_URL, default db 15 with a key prefix of its own):
 
 1. builds ``--due`` dossiers, each waiting on a BPMN timer that is due (cloned from one real dossier,
-   with fresh task ids), ``--pending`` pending timers in all (the rest due in a month) and fired rows
-   up to ``--rows``;
+   its lifecycle row included, with fresh task ids), ``--pending`` pending timers in all (the rest
+   due in a month) and fired rows up to ``--rows``;
 2. times the sweep query (the first batch of 1,000 due timers, ``FOR UPDATE SKIP LOCKED``) and the whole
    sweep walk over every due timer: medians of ``--repeat`` runs;
 3. starts two ``motcua worker`` processes and times them firing every due timer; each fire is a full
@@ -42,6 +42,7 @@ from engine import services  # noqa: E402
 from engine.bpmn.validation import SourceFile  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.services import sla as sla_services  # noqa: E402
+from engine.store.lifecycle_tables import DossierLifecycle  # noqa: E402
 from engine.store.models import Dossier, Timer, WorkflowState  # noqa: E402
 from motcua.bootstrap import bootstrap  # noqa: E402
 from workers.clock import FileClock  # noqa: E402
@@ -93,6 +94,10 @@ def build(ctx, clock: FileClock, due: int, pending: int, rows: int) -> None:
         template, version, fmt = state.state, state.version, state.format
         timer_task, timer_due, bpmn_id = str(timer.task_id), timer.due_at, timer.bpmn_id
         pv, agency = original.process_version_id, original.agency_id
+        procedure_code, status = original.procedure_code, original.status
+        lifecycle = s.execute(
+            select(DossierLifecycle.__table__).where(DossierLifecycle.dossier_id == first.id)
+        ).mappings().one()  # fmt: skip
     ids = sorted(set(UUID_RE.findall(template)))
     print(f"  cloning {due - 1} dossiers from one real one ({len(template)} bytes of state, {len(ids)} ids)")
     conn_engine = ctx.db.engine
@@ -105,7 +110,8 @@ def build(ctx, clock: FileClock, due: int, pending: int, rows: int) -> None:
                 insert(Dossier.__table__).returning(Dossier.__table__.c.id),
                 [
                     dict(process_version_id=pv, agency_id=agency, channel="counter", run_state="running",
-                         submitted_data={}, created_at=t0, updated_at=t0)
+                         submitted_data={}, created_at=t0, updated_at=t0, procedure_code=procedure_code,
+                         status=status)
                     for _ in range(n)
                 ],
             ).scalars().all()  # fmt: skip
@@ -127,6 +133,9 @@ def build(ctx, clock: FileClock, due: int, pending: int, rows: int) -> None:
                          attempts=0)
                 )  # fmt: skip
             conn.execute(insert(WorkflowState.__table__), states)
+            conn.execute(
+                insert(DossierLifecycle.__table__), [{**lifecycle, "dossier_id": d} for d in new_ids]
+            )
             conn.execute(insert(Timer.__table__), timers)
         made += n
     with conn_engine.begin() as conn:
