@@ -1,10 +1,13 @@
-"""Timers on rq: the sweep queues one job per dossier with due timers; the job fires them.
+"""Timers on rq: the sweep queues the dossiers with due timers, a few per job; the job fires them.
 
 The database timer table is the truth; Redis only carries work. A claim key per dossier and earliest
 due time (``SET NX`` with a time to live) keeps a dossier from being queued twice while its job is
 waiting or running; if a worker dies mid-job the claim runs out and the next sweep queues it again.
-The job itself is idempotent (see :func:`engine.services.sla.fire_dossier_timers`). If Redis is
-unreachable the sweep rolls back and tries again later; no timer is lost.
+Each dossier is fired in its own transaction and the firing is idempotent (see
+:func:`engine.services.sla.fire_dossier_timers`), so a job that dies half-way loses nothing and a
+dossier it did fire is not fired again. Several dossiers share a job because rq's own bookkeeping
+per job costs about as much as a fire. If Redis is unreachable the sweep rolls back and tries again
+later; no timer is lost.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ log = logging.getLogger("motcua.workers")
 DEFAULT_PREFIX = "motcua"
 DEFAULT_CLAIM_SECONDS = 300
 DEFAULT_SWEEP_SECONDS = 5.0
+DEFAULT_JOB_SIZE = 20
 
 _context: Context | None = None
 
@@ -53,39 +57,58 @@ def _sync_runtime_clock(ctx: Context) -> None:
     ctx.runtime.clock = ctx.clock.now
 
 
-def fire_dossier(dossier_id: int) -> dict:
-    """The rq job: fire the due timers of one dossier."""
+def fire_dossiers(dossier_ids: list[int]) -> dict:
+    """The rq job: fire the due timers of a few dossiers (see
+    :func:`engine.services.sla.fire_due_timers`); a dossier an officer changed at that moment is
+    fired again on its new state."""
     pause = float(os.environ.get("MOTCUA_TEST_FIRE_PAUSE", "0") or 0)  # tests only: widen the kill window
-    hook = (lambda: _pause_inside(dossier_id, pause)) if pause else None
+    hook = (lambda: _pause_inside(dossier_ids, pause)) if pause else None
+    ids = list(dossier_ids)
     for attempt in range(3):
         try:
-            return sla_services.fire_dossier_timers(_ctx(), dossier_id, before_commit=hook).to_dict()
-        except Conflict:  # an officer changed the dossier at that moment: fire on its new state
+            results = sla_services.fire_due_timers(_ctx(), ids, before_commit=hook)
+        except Conflict:
             if attempt == 2:
                 raise
             time.sleep(0.05 * (attempt + 1))
+            continue
+        return {
+            "dossiers": len(results),
+            "fired": sum(r.fired for r in results),
+            "cancelled": sum(r.cancelled for r in results),
+        }
     raise AssertionError("unreachable")
 
 
-def _pause_inside(dossier_id: int, pause: float) -> None:
+def _pause_inside(dossier_ids: list[int], pause: float) -> None:
     """Tests only: with the timers fired but not yet committed, say so (a marker file) and wait, so a
     test can kill the worker in the middle of the job."""
     marker = os.environ.get("MOTCUA_TEST_FIRE_MARKER")
     if marker:
         with open(marker, "a", encoding="utf-8") as handle:
-            handle.write(f"{os.getpid()} {dossier_id} {time.time():.2f}\n")
+            handle.write(f"{os.getpid()} {','.join(map(str, dossier_ids))} {time.time():.2f}\n")
     time.sleep(pause)
 
 
 class RedisTimerQueue:
-    """Queues fire jobs on rq, deduplicated by a claim key per dossier and due time."""
+    """Queues fire jobs on rq, deduplicated by a claim key per dossier and due time, up to
+    ``job_size`` dossiers per job."""
 
-    def __init__(self, connection, prefix: str = DEFAULT_PREFIX, claim_seconds: int = DEFAULT_CLAIM_SECONDS):
+    def __init__(
+        self,
+        connection,
+        prefix: str = DEFAULT_PREFIX,
+        claim_seconds: int = DEFAULT_CLAIM_SECONDS,
+        job_size: int = DEFAULT_JOB_SIZE,
+    ):
         from rq import Queue
 
+        if job_size < 1:
+            raise ValueError("a fire job needs room for at least one dossier")
         self.connection = connection
         self.prefix = prefix
         self.claim_seconds = claim_seconds
+        self.job_size = job_size
         self.queue = Queue(f"{prefix}-timers", connection=connection)
 
     def claim_key(self, dossier_id: int, due_at: datetime) -> str:
@@ -98,17 +121,17 @@ class RedisTimerQueue:
         fresh = [bool(ok) for ok in pipe.execute()]
         if not any(fresh):
             return fresh
+        fresh_claims = [claim for claim, new in zip(claims, fresh, strict=True) if new]
+        chunks = [fresh_claims[i : i + self.job_size] for i in range(0, len(fresh_claims), self.job_size)]
+        seq = self.connection.incrby(f"{self.prefix}:timer-job-seq", len(chunks))
         jobs = []
-        attempt = self.connection.incrby(f"{self.prefix}:timer-job-seq", sum(fresh))
-        for n, ((dossier_id, due_at), new) in enumerate(zip(claims, fresh, strict=True)):
-            if not new:
-                continue
-            job_id = f"{self.prefix}-fire-{dossier_id}-{int(due_at.timestamp())}-{attempt - n}"
+        for n, chunk in enumerate(chunks):
+            dossier_id, due_at = chunk[0]
             jobs.append(
                 self.queue.prepare_data(
-                    fire_dossier,
-                    args=(dossier_id,),
-                    job_id=job_id,
+                    fire_dossiers,
+                    args=([d for d, _ in chunk],),
+                    job_id=f"{self.prefix}-fire-{dossier_id}-{int(due_at.timestamp())}-{seq - n}",
                     timeout=self.claim_seconds + 60,
                     result_ttl=0,  # the database has the outcome; saves Redis round trips per job
                     failure_ttl=24 * 3600,
@@ -118,7 +141,7 @@ class RedisTimerQueue:
             self.queue.enqueue_many(jobs)
         except Exception:
             pipe = self.connection.pipeline(transaction=False)
-            for dossier_id, due_at in claims:
+            for dossier_id, due_at in fresh_claims:  # the others belong to jobs queued earlier
                 pipe.delete(self.claim_key(dossier_id, due_at))
             with contextlib.suppress(Exception):  # the claims expire on their own anyway
                 pipe.execute()
@@ -152,7 +175,7 @@ class Sweeper(threading.Thread):
         self.stopped.set()
 
 
-BACKLOG_LIMIT = 100
+BACKLOG_LIMIT = 100  # jobs
 
 
 def redis_sweep(ctx: Context, queue: RedisTimerQueue, backlog_limit: int = BACKLOG_LIMIT):
@@ -219,6 +242,7 @@ def run_worker(
     prefix: str = DEFAULT_PREFIX,
     sweep_interval: float = DEFAULT_SWEEP_SECONDS,
     claim_seconds: int = DEFAULT_CLAIM_SECONDS,
+    job_size: int = DEFAULT_JOB_SIZE,
     burst: bool = False,
     name: str | None = None,
     log_level: str = "WARNING",
@@ -239,7 +263,7 @@ def run_worker(
         _worker_pid = os.getpid()
         os.register_at_fork(after_in_child=_die_with_parent)
     connection = Redis.from_url(redis_url, socket_connect_timeout=2, health_check_interval=10)
-    queue = RedisTimerQueue(connection, prefix, claim_seconds)
+    queue = RedisTimerQueue(connection, prefix, claim_seconds, job_size)
     sweeper = Sweeper(redis_sweep(ctx, queue), sweep_interval)
     sweeper.start()
     try:

@@ -730,16 +730,29 @@ def _apply_outcome(
     return opened
 
 
+def preload_pending_bpmn_timers(s: Session, dossier_id: int, timers: list[Timer] | None) -> None:
+    """Tell the next run of this dossier in this transaction that ``timers`` are all its pending BPMN
+    timers (already read and locked by the caller), so it need not read them again; None forgets."""
+    preloaded = s.info.setdefault("pending_bpmn_timers", {})
+    if timers is None:
+        preloaded.pop(dossier_id, None)
+    else:
+        preloaded[dossier_id] = timers
+
+
 def _sync_timers(s: Session, dossier: Dossier, outcome: RunOutcome, completed_ids: set, now) -> None:
     """Keep the timer table in line with the BPMN timers the workflow is waiting on."""
-    pending = {
-        t.task_id: t
-        for t in s.scalars(
+    preloaded = s.info.get("pending_bpmn_timers", {}).pop(dossier.id, None)
+    rows = (
+        preloaded
+        if preloaded is not None
+        else s.scalars(
             select(Timer).where(
                 Timer.dossier_id == dossier.id, Timer.kind == "bpmn", Timer.state == "pending"
             )
         )
-    }
+    )
+    pending = {t.task_id: t for t in rows}
     waiting = {t.task_id: t for t in outcome.snapshot.timers}
     for task_id, timer in waiting.items():
         row = pending.get(task_id)

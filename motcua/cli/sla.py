@@ -28,12 +28,25 @@ def _day(_ctx, _param, value: str | None) -> date | None:
 @click.option(
     "--claim-seconds", type=int, default=None, help="How long a queued job blocks requeueing [300]."
 )
+@click.option("--job-size", type=click.IntRange(min=1), default=None, help="Dossiers fired per rq job [20].")
 @click.option("--name", default=None, help="The rq worker name.")
-def worker(burst: bool, sweep_interval: float | None, claim_seconds: int | None, name: str | None) -> None:
+def worker(
+    burst: bool,
+    sweep_interval: float | None,
+    claim_seconds: int | None,
+    job_size: int | None,
+    name: str | None,
+) -> None:
     """Run an rq worker (with its scheduler) and the timer sweep; needs REDIS_URL."""
     from motcua.bootstrap import bootstrap
     from workers.clock import clock_from_env
-    from workers.timers import DEFAULT_CLAIM_SECONDS, DEFAULT_PREFIX, DEFAULT_SWEEP_SECONDS, run_worker
+    from workers.timers import (
+        DEFAULT_CLAIM_SECONDS,
+        DEFAULT_JOB_SIZE,
+        DEFAULT_PREFIX,
+        DEFAULT_SWEEP_SECONDS,
+        run_worker,
+    )
 
     ctx = bootstrap(clock=clock_from_env())
     extra = ctx.settings.extra
@@ -46,10 +59,19 @@ def worker(burst: bool, sweep_interval: float | None, claim_seconds: int | None,
         prefix=extra.get("MOTCUA_REDIS_PREFIX", DEFAULT_PREFIX),
         sweep_interval=sweep_interval or float(extra.get("MOTCUA_SWEEP_SECONDS", DEFAULT_SWEEP_SECONDS)),
         claim_seconds=claim_seconds or int(extra.get("MOTCUA_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS)),
+        job_size=job_size or _job_size(extra.get("MOTCUA_TIMER_JOB_SIZE"), DEFAULT_JOB_SIZE),
         burst=burst,
         name=name,
         log_level=extra.get("MOTCUA_WORKER_LOG_LEVEL", "WARNING"),
     )
+
+
+def _job_size(value: str | None, default: int) -> int:
+    if value is None:
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise click.UsageError(f"MOTCUA_TIMER_JOB_SIZE must be a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 @click.group()

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine import services
 from engine.calendar import TimeLimit
 from engine.clock import VIETNAM
 from engine.errors import PermissionDenied
 from engine.services import sla as sla_services
-from engine.store.models import Dossier, Timer
+from engine.store.models import Dossier, Timer, WorkflowState
 from engine.store.sla_tables import SlaAlert
 from tests.conftest import AGENCY
 
@@ -262,3 +262,36 @@ def test_the_public_on_time_page_and_csv(officers_at):
     lines = csv_response.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[2].startswith("sla_demo,000.10.01.H26,2,1,1,0,0,1,0,1,0,1,")
     assert client.get("/sla/ontime?from=yesterday").status_code == 400
+
+
+def test_a_batch_fires_its_dossiers_together_and_a_broken_one_holds_back_no_other(officers_at):
+    ctx, people = officers_at(vn(2026, 3, 2, 8, 0), boundary="P2D")
+    first, broken, third = (services.submit_dossier(ctx, "sla_demo", AGENCY, {}) for _ in range(3))
+    with ctx.db.transaction() as s:  # as if another process had saved a state no one can read
+        good_state = s.get(WorkflowState, broken.id).state
+        s.execute(
+            update(WorkflowState)
+            .where(WorkflowState.dossier_id == broken.id)
+            .values(state="{not a workflow", version=WorkflowState.version + 1)
+        )
+    ctx.clock.set(vn(2026, 3, 4, 8, 1))  # the three boundary timers are due
+
+    with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the reader raises, it is reported
+        sla_services.fire_due_timers(ctx, [first.id, broken.id, third.id])
+
+    reviews = sorted(t.dossier_id for t in services.list_tasks(ctx, people["supervisor"]))
+    assert reviews == [first.id, third.id]
+    assert bpmn_timer_states(ctx) == {first.id: "fired", broken.id: "pending", third.id: "fired"}
+    # once the state is readable again, the next job fires it, and the others are not fired twice
+    with ctx.db.transaction() as s:
+        s.execute(update(WorkflowState).where(WorkflowState.dossier_id == broken.id).values(state=good_state))
+    results = sla_services.fire_due_timers(ctx, [first.id, broken.id, third.id])
+    fired = {r.dossier_id: r.kinds for r in results}
+    assert fired[first.id] == fired[third.id] == ()
+    assert "bpmn" in fired[broken.id]  # with its step's SLA timers, held back with it
+    assert len(services.list_tasks(ctx, people["supervisor"])) == 3
+
+
+def bpmn_timer_states(ctx) -> dict[int, str]:
+    with ctx.db.read() as s:
+        return dict(s.execute(select(Timer.dossier_id, Timer.state).where(Timer.kind == "bpmn")).all())

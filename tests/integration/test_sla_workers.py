@@ -313,3 +313,27 @@ def test_reminder_and_apology_arrive_through_a_worker_at_the_right_working_time_
     assert {a.dossier_id for a in alerts(ctx)} == {dossier.id}
     [reminder] = sla_services.list_alerts(ctx, people["appraiser"])
     assert reminder.due_at == vn(2026, 2, 24, 14, 0)
+
+
+def test_the_sweep_queues_its_dossiers_a_few_per_job_and_each_only_once(redis_url, redis_namespace):
+    from redis import Redis
+
+    from workers.timers import RedisTimerQueue
+
+    connection = Redis.from_url(redis_url)
+    queue = RedisTimerQueue(connection, redis_namespace, claim_seconds=60, job_size=20)
+    due = vn(2026, 3, 4, 9, 0)
+    claims = [(dossier_id, due) for dossier_id in range(1, 46)]
+    try:
+        assert queue(claims) == [True] * 45
+        jobs = queue.queue.get_jobs()
+        assert {job.func_name for job in jobs} == {"workers.timers.fire_dossiers"}
+        assert [job.args[0] for job in jobs] == [list(range(1, 21)), list(range(21, 41)), list(range(41, 46))]
+        # a later sweep sees the same dossiers still due, and one more: only that one is queued
+        assert queue([*claims, (46, due)]) == [False] * 45 + [True]
+        assert [job.args[0] for job in queue.queue.get_jobs()][3:] == [[46]]
+    finally:
+        queue.queue.empty()
+        keys = list(connection.scan_iter(f"{redis_namespace}:*"))
+        if keys:
+            connection.delete(*keys)
