@@ -478,29 +478,43 @@ def _fire_in(ctx: Context, s: Session, dossier_ids: list[int]) -> list[FireResul
     due = {d: timers for d, timers in due.items() if timers}
     dossiers = {d.id: d for d in s.scalars(select(Dossier).where(Dossier.id.in_(list(due))))} if due else {}
     stepping = [d for d, timers in due.items() if d in dossiers and any(t.kind == "bpmn" for t in timers)]
-    if stepping:
-        list(s.scalars(select(WorkflowState).where(WorkflowState.dossier_id.in_(stepping))))
+    states = (
+        {
+            w.dossier_id: w
+            for w in s.scalars(select(WorkflowState).where(WorkflowState.dossier_id.in_(stepping)))
+        }
+        if stepping
+        else {}
+    )
     return [
-        _fire_loaded(ctx, s, dossiers[d], due[d], pending[d], now) if d in dossiers else FireResult(d, 0, 0)
+        _fire_loaded(ctx, s, dossiers[d], states.get(d), due[d], pending[d], now)
+        if d in dossiers
+        else FireResult(d, 0, 0)
         for d in dossier_ids
     ]
 
 
 def _fire_loaded(
-    ctx: Context, s: Session, dossier: Dossier, timers: list[Timer], pending: list[Timer], now: datetime
+    ctx: Context,
+    s: Session,
+    dossier: Dossier,
+    state: WorkflowState | None,
+    timers: list[Timer],
+    pending: list[Timer],
+    now: datetime,
 ) -> FireResult:
     fired: list[str] = []
     cancelled = 0
     bpmn = [t for t in timers if t.kind == "bpmn"]
     if bpmn:
-        if dossier.run_state == "running":
+        if dossier.run_state == "running" and state is not None:
             preload_pending_bpmn_timers(s, dossier.id, [t for t in pending if t.kind == "bpmn"])
             try:
                 _advance(
                     ctx,
                     s,
                     dossier,
-                    s.get(WorkflowState, dossier.id),
+                    state,
                     SYSTEM_ACTOR,
                     None,
                     lambda wf, model, rc: ctx.runtime.fire_timers(wf, model, rc),
