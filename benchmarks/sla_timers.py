@@ -203,6 +203,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1000000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--job-size", type=int, default=JOB_SIZE, help="Dossiers per fire job (1: a job per dossier)."
+    )
     parser.add_argument("--skip-fire", action="store_true", help="Only build and time the sweep.")
     parser.add_argument("--in-process", type=int, default=200, help="Fire this many first without rq.")
     args = parser.parse_args()
@@ -256,14 +259,14 @@ def main() -> None:
             )
             walls, cpus = [], []
             rest = ids[half:]
-            for i in range(0, len(rest), JOB_SIZE):
-                batch = rest[i : i + JOB_SIZE]
+            for i in range(0, len(rest), args.job_size):
+                batch = rest[i : i + args.job_size]
                 wall, cpu = time.perf_counter(), time.process_time()
                 sla_services.fire_due_timers(ctx, batch)
                 walls.append((time.perf_counter() - wall) * 1000 / len(batch))
                 cpus.append((time.process_time() - cpu) * 1000 / len(batch))
             print(
-                f"in one process, no rq, {JOB_SIZE} dossiers per transaction (as a worker's job): "
+                f"in one process, no rq, {args.job_size} dossiers per transaction (as a worker's job): "
                 f"{len(rest)} fires, median {statistics.median(walls):.1f} ms wall "
                 f"({statistics.median(cpus):.1f} ms CPU in motcua) per fire"
             )
@@ -278,6 +281,7 @@ def main() -> None:
             "MOTCUA_REDIS_PREFIX": prefix,
             "MOTCUA_CLOCK_FILE": str(tmp / "clock"),
             "MOTCUA_SWEEP_SECONDS": "0.5",
+            "MOTCUA_TIMER_JOB_SIZE": str(args.job_size),
         }
         clock.set(start)  # nothing due while the workers start
         for n in range(args.workers):
@@ -303,7 +307,8 @@ def main() -> None:
         steady = (hi[1] - lo[1]) / (hi[0] - lo[0]) if hi[0] > lo[0] else rate
         opened = count(ctx, "SELECT count(*) FROM human_tasks")
         print(
-            f"{args.workers} workers fired {fired:,} BPMN timers (load-step-save each) in {elapsed:.1f} s: "
+            f"{args.workers} workers fired {fired:,} BPMN timers (load-step-save each, {args.job_size} "
+            f"dossiers per job) in {elapsed:.1f} s: "
             f"{rate:.0f} timers/s overall, {steady:.0f} timers/s steady (10-90 %); {opened:,} tasks opened"
         )
         # Phase 2: every opened task's reminder and overdue timers come due (two SLA timers per job).
@@ -321,7 +326,8 @@ def main() -> None:
         alerts = count(ctx, "SELECT count(*) FROM sla_alerts")
         print(
             f"{args.workers} workers fired {sla_due - left:,} SLA timers (reminder + escalation per step, "
-            f"{JOB_SIZE} dossiers per job) in {elapsed:.1f} s: {(sla_due - left) / elapsed:.0f} timers/s; "
+            f"{args.job_size} dossiers per job) in {elapsed:.1f} s: "
+            f"{(sla_due - left) / elapsed:.0f} timers/s; "
             f"{alerts:,} alerts"
         )
     finally:
