@@ -30,20 +30,32 @@ if TYPE_CHECKING:
 
 
 class TaskDuePolicy(Protocol):
-    """When a human task is due, from the moment it opened."""
+    """When a human task is due, from the moment it opened at the centre ``agency_code``."""
 
-    def due_at(self, spec: HumanTaskSpec, opened_at: datetime) -> datetime | None: ...
+    def due_at(
+        self, spec: HumanTaskSpec, opened_at: datetime, agency_code: str | None = None
+    ) -> datetime | None: ...
+
+
+def centre_calendar(calendar: WorkCalendar, agency_code: str | None) -> WorkCalendar:
+    """The calendar with the working hours of the centre ``agency_code`` (the same days off)."""
+    for_centre = getattr(calendar, "for_centre", None)
+    return for_centre(agency_code) if for_centre is not None else calendar
 
 
 class AllottedHoursPolicy:
-    """A task is due when its ``allottedHours`` of working time have passed on the calendar."""
+    """A task is due when its ``allottedHours`` of working time have passed on its centre's calendar."""
 
     def __init__(self, calendar: WorkCalendar) -> None:
         self.calendar = calendar
 
-    def due_at(self, spec: HumanTaskSpec, opened_at: datetime) -> datetime | None:
+    def due_at(
+        self, spec: HumanTaskSpec, opened_at: datetime, agency_code: str | None = None
+    ) -> datetime | None:
         hours = spec.allotted_hours
-        return self.calendar.add_working_hours(opened_at, hours) if hours else None
+        return (
+            centre_calendar(self.calendar, agency_code).add_working_hours(opened_at, hours) if hours else None
+        )
 
 
 class FormValidator(Protocol):
@@ -97,6 +109,10 @@ class Context:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def calendar_of(self, agency_code: str | None) -> WorkCalendar:
+        """The working calendar of one centre (its own hours where configured)."""
+        return centre_calendar(self.calendar, agency_code)
 
 
 def build_context(

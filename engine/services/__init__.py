@@ -665,7 +665,7 @@ def _apply_outcome(
                     form=spec.form,
                     state="open",
                     created_at=now,
-                    due_at=ctx.due_policy.due_at(spec, now),
+                    due_at=ctx.due_policy.due_at(spec, now, dossier.agency.code),
                     data=dict(task.data),
                 )
             )

@@ -248,7 +248,7 @@ def apply_marker(
         note = "supplement_requested"
         rules = rule_set_by_code(lc.rule_set)
         if rules and dossier.received_at is not None:
-            spent = ctx.calendar.working_hours_between(dossier.received_at, now)
+            spent = ctx.calendar_of(dossier.agency.code).working_hours_between(dossier.received_at, now)
             if spent > rules.incomplete_return_working_days * 8:
                 note = f"supplement_requested late: {spent / 8:.1f} working days after reception"
         _pause_clock(ctx, s, dossier, lc, now, policy=lc.supplement_policy, note=note)
@@ -308,7 +308,9 @@ def _accept(ctx: Context, s: Session, dossier: Dossier, lc: DossierLifecycle, no
     limit = terms.limit_for(dossier.channel)
     if limit is not None:
         lc.limit_amount, lc.limit_unit = limit.amount, limit.unit
-        dossier.due_at = domain.appointment(ctx.calendar, now, limit, terms.same_day_cutoff)
+        dossier.due_at = domain.appointment(
+            ctx.calendar_of(dossier.agency.code), now, limit, terms.same_day_cutoff
+        )
         lc.original_due_at = dossier.due_at
     _clock(s, dossier, now, "start", None, dossier.due_at, policy=lc.supplement_policy, note=rules.code)
     from .stamping import agency_credentials
@@ -342,7 +344,7 @@ def _pause_clock(
 ) -> None:
     if lc.clock_paused_at is not None or dossier.due_at is None:
         return
-    remaining = domain.remaining_working_hours(ctx.calendar, now, dossier.due_at)
+    remaining = domain.remaining_working_hours(ctx.calendar_of(dossier.agency.code), now, dossier.due_at)
     lc.clock_paused_at = now
     lc.clock_remaining_hours = remaining if policy == "pause" else None
     _clock(
@@ -356,10 +358,12 @@ def _resume_clock(ctx, s, dossier: Dossier, lc: DossierLifecycle, now: datetime,
     before = dossier.due_at
     limit = _limit(lc)
     if policy == "restart" and limit is not None:
-        dossier.due_at = domain.appointment(ctx.calendar, now, limit)
+        dossier.due_at = domain.appointment(ctx.calendar_of(dossier.agency.code), now, limit)
         kind = "restart"
     else:
-        dossier.due_at = domain.resume_due(ctx.calendar, now, lc.clock_remaining_hours or 0.0)
+        dossier.due_at = domain.resume_due(
+            ctx.calendar_of(dossier.agency.code), now, lc.clock_remaining_hours or 0.0
+        )
         kind = "resume"
     _clock(
         s, dossier, now, kind, before, dossier.due_at, policy=policy, remaining_hours=lc.clock_remaining_hours
@@ -519,7 +523,7 @@ def apologize(
                 "processed, with an appointment date, can get an apology."
             )
         now = ctx.now()
-        left = ctx.calendar.working_hours_between(now, dossier.due_at)
+        left = ctx.calendar_of(dossier.agency.code).working_hours_between(now, dossier.due_at)
         if left < rules.apology_min_working_hours:
             raise Conflict(
                 "Phiếu xin lỗi phải được gửi chậm nhất 01 ngày làm việc trước ngày hẹn trả "

@@ -287,7 +287,7 @@ def sync_timers(
             dict(
                 step,
                 kind=sla.SLA_REMINDER,
-                due_at=sla.reminder_at(ctx.calendar, task.created_at, task.due_at),
+                due_at=sla.reminder_at(ctx.calendar_of(dossier.agency.code), task.created_at, task.due_at),
             )
         )
         new_timers.append(dict(step, kind=sla.SLA_OVERDUE, due_at=task.due_at))
@@ -333,7 +333,7 @@ def _sync_dossier_timers(ctx: Context, s: Session, dossier: Dossier, now: dateti
             row.state, row.fired_at = "cancelled", now
         return
     wanted = {
-        sla.SLA_APOLOGY: sla.apology_at(ctx.calendar, dossier.due_at),
+        sla.SLA_APOLOGY: sla.apology_at(ctx.calendar_of(dossier.agency.code), dossier.due_at),
         sla.SLA_DOSSIER_OVERDUE: dossier.due_at,
     }
     for kind, due in wanted.items():

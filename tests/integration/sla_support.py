@@ -61,7 +61,7 @@ class AcceptOnSubmit:
     def after_run(self, ctx, session, dossier: Dossier, outcome, actor) -> None:
         if dossier.received_at is None:
             dossier.received_at = ctx.now()
-            dossier.due_at = ctx.calendar.due(dossier.received_at, self.limit)
+            dossier.due_at = ctx.calendar_of(dossier.agency.code).due(dossier.received_at, self.limit)
             dossier.status = 4
             dossier.code = f"T-{dossier.id:06d}"
             dossier.procedure_code = "sla_demo"

@@ -10,14 +10,14 @@ from sqlalchemy import func, select, update
 
 from engine import services
 from engine.calendar import TimeLimit
-from engine.clock import VIETNAM
+from engine.clock import VIETNAM, ManualClock
 from engine.errors import PermissionDenied
 from engine.services import sla as sla_services
 from engine.store.models import Dossier, Timer, WorkflowState
 from engine.store.sla_tables import SlaAlert
 from tests.conftest import AGENCY
 
-from .sla_support import deploy_demo, sla_context
+from .sla_support import AcceptOnSubmit, deploy_demo, sla_context, use_clock
 
 
 def vn(*args) -> datetime:
@@ -295,3 +295,32 @@ def test_a_batch_fires_its_dossiers_together_and_a_broken_one_holds_back_no_othe
 def bpmn_timer_states(ctx) -> dict[int, str]:
     with ctx.db.read() as s:
         return dict(s.execute(select(Timer.dossier_id, Timer.state).where(Timer.kind == "bpmn")).all())
+
+
+def test_a_centre_with_its_own_working_hours_counts_its_steps_and_reminders_on_them(
+    make_context, database_url
+):
+    # The centre AGENCY works 08:00-12:00 and 13:30-17:30; another centre keeps the default
+    # 07:30-11:30, 13:00-17:00. A 16-hour appraisal opened Thursday 5 March 2026 at 17:10 is due
+    # at the centre on Monday 9 March at 17:10 (20 min, Friday's 8 h, 7 h 40 min on Monday), with
+    # the reminder at 12 h, Monday 11:40; at the other centre (closed at 17:10) it is due Monday
+    # 17:00, reminded at 11:30.
+    ctx = make_context(database_url, extra={"MOTCUA_CENTRE_HOURS": f"{AGENCY}=08:00-12:00,13:30-17:30"})
+    use_clock(ctx, ManualClock(vn(2026, 3, 5, 17, 10)))
+    ctx.listeners.insert(0, AcceptOnSubmit(TimeLimit(10)))
+    services.create_agency(ctx, AGENCY, "Trung tâm Phục vụ hành chính công phường Ba Đình")
+    services.create_agency(ctx, "000.00.99.H26", "Trung tâm Phục vụ hành chính công phường khác")
+    deploy_demo(ctx, "P30D")
+    own_hours = services.submit_dossier(ctx, "sla_demo", AGENCY, {})
+    default_hours = services.submit_dossier(ctx, "sla_demo", "000.00.99.H26", {})
+
+    def appraisal(dossier):
+        [task] = [t for t in services.get_dossier(ctx, dossier.id).tasks if t.bpmn_id == "appraise"]
+        with ctx.db.read() as s:
+            reminder = s.scalar(
+                select(Timer.due_at).where(Timer.task_id == task.id, Timer.kind == "sla_reminder")
+            )
+        return task.due_at, reminder
+
+    assert appraisal(own_hours) == (vn(2026, 3, 9, 17, 10), vn(2026, 3, 9, 11, 40))
+    assert appraisal(default_hours) == (vn(2026, 3, 9, 17, 0), vn(2026, 3, 9, 11, 30))
