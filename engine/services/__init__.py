@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -59,19 +59,28 @@ SYSTEM_ACTOR = "system"
 CHANNELS = ("counter", "post", "online")
 
 
+_CHANGED_MEANWHILE = (
+    "Someone else changed this dossier at the same moment; nothing of yours was saved. Reload and try again."
+)
+_RACED = "Someone else changed the same records at the same moment; nothing of yours was saved. Try again."
+_LOST_RACE = {"40P01", "40001"}  # PostgreSQL: deadlock detected, serialization failure
+
+
 @contextmanager
 def unit_of_work(ctx: Context) -> Iterator[Session]:
-    """A write transaction in which a lost optimistic-concurrency race becomes a :class:`Conflict`."""
+    """A write transaction in which a lost race becomes a :class:`Conflict`: an optimistic version
+    check that failed, or a deadlock or serialization failure the database broke by rolling back."""
     committed: list = []
     try:
         with ctx.db.transaction() as session:
             session.info["after_commit"] = committed
             yield session
     except StaleDataError:
-        raise Conflict(
-            "Someone else changed this dossier at the same moment; nothing of yours was saved. "
-            "Reload and try again."
-        ) from None
+        raise Conflict(_CHANGED_MEANWHILE) from None
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in _LOST_RACE:
+            raise
+        raise Conflict(_RACED) from None
     for action in committed:
         action()
 

@@ -461,31 +461,31 @@ def fire_due_timers(
 def _fire_in(ctx: Context, s: Session, dossier_ids: list[int]) -> list[FireResult]:
     """Fire the due timers of ``dossier_ids`` inside the session's transaction.
 
-    Every pending timer of those dossiers is read and locked up front (row locks on PostgreSQL, the
-    write lock on SQLite), with the dossiers and their workflow states, in three statements."""
+    The workflow states, then every pending timer of those dossiers, are read and locked up front (row
+    locks on PostgreSQL, the write lock on SQLite), then the dossiers: three statements for the batch.
+    States first, in dossier order, so that no step on one of these dossiers can hold a state the batch
+    still needs: an officer's step taken meanwhile waits for the batch and ends in a clear conflict."""
     now = ctx.now()
-    query = (
+    postgres = ctx.db.dialect == "postgresql"
+    states_query = (
+        select(WorkflowState)
+        .where(WorkflowState.dossier_id.in_(dossier_ids))
+        .order_by(WorkflowState.dossier_id)
+    )
+    timers_query = (
         select(Timer)
         .where(Timer.dossier_id.in_(dossier_ids), Timer.state == "pending")
         .order_by(Timer.dossier_id, Timer.due_at, Timer.id)
     )
-    if ctx.db.dialect == "postgresql":
-        query = query.with_for_update()
+    if postgres:
+        states_query, timers_query = states_query.with_for_update(), timers_query.with_for_update()
+    states = {w.dossier_id: w for w in s.scalars(states_query)}
     pending: dict[int, list[Timer]] = defaultdict(list)
-    for timer in s.scalars(query):
+    for timer in s.scalars(timers_query):
         pending[timer.dossier_id].append(timer)
     due = {d: [t for t in timers if t.due_at <= now] for d, timers in pending.items()}
     due = {d: timers for d, timers in due.items() if timers}
     dossiers = {d.id: d for d in s.scalars(select(Dossier).where(Dossier.id.in_(list(due))))} if due else {}
-    stepping = [d for d, timers in due.items() if d in dossiers and any(t.kind == "bpmn" for t in timers)]
-    states = (
-        {
-            w.dossier_id: w
-            for w in s.scalars(select(WorkflowState).where(WorkflowState.dossier_id.in_(stepping)))
-        }
-        if stepping
-        else {}
-    )
     return [
         _fire_loaded(ctx, s, dossiers[d], states.get(d), due[d], pending[d], now)
         if d in dossiers

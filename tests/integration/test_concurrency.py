@@ -106,3 +106,42 @@ def test_concurrent_claims_have_exactly_one_winner(ctx, officers):
     winners = [o for o in outcomes if isinstance(o, str)]
     assert len(winners) == 1 and len(outcomes) == 4
     assert services.get_task(ctx, task.id).assignee == winners[0]
+
+
+@pytest.mark.postgres
+def test_a_deadlock_between_two_use_cases_is_a_clear_conflict_for_one_of_them(make_context, postgres_url):
+    from sqlalchemy import update
+
+    from engine.services import unit_of_work
+    from engine.store.models import Agency
+
+    ctx = make_context(postgres_url)
+    first = services.create_agency(ctx, AGENCY, "Trung tâm A")
+    second = services.create_agency(ctx, "000.00.98.H26", "Trung tâm B")
+    both_hold_one = threading.Barrier(2, timeout=10)
+    outcomes: dict[str, object] = {}
+
+    def rename(name: str, order: list[int]) -> None:
+        try:
+            with unit_of_work(ctx) as s:
+                for n, agency_id in enumerate(order):
+                    s.execute(update(Agency).where(Agency.id == agency_id).values(name=f"{name} {n}"))
+                    if n == 0:
+                        both_hold_one.wait()  # each holds one row and now wants the other's
+            outcomes[name] = "saved"
+        except Conflict as exc:
+            outcomes[name] = exc
+
+    threads = [
+        threading.Thread(target=rename, args=("left", [first.id, second.id])),
+        threading.Thread(target=rename, args=("right", [second.id, first.id])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(map(type, outcomes.values()), key=str) == sorted([str, Conflict], key=str), outcomes
+    [conflict] = [o for o in outcomes.values() if isinstance(o, Conflict)]
+    assert "nothing of yours was saved" in conflict.message
+    [winner] = [name for name, o in outcomes.items() if o == "saved"]
+    assert {a.name for a in services.list_agencies(ctx)} == {f"{winner} 0", f"{winner} 1"}
