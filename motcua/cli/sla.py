@@ -52,6 +52,7 @@ def worker(
     extra = ctx.settings.extra
     if not ctx.settings.redis_url:
         raise click.UsageError("set REDIS_URL (without it `motcua serve` fires timers in-process)")
+    job_size = job_size or _job_size(extra.get("MOTCUA_TIMER_JOB_SIZE"), DEFAULT_JOB_SIZE)
     click.echo(f"motcua worker on {ctx.settings.redis_url}", err=True)
     run_worker(
         ctx,
@@ -59,7 +60,7 @@ def worker(
         prefix=extra.get("MOTCUA_REDIS_PREFIX", DEFAULT_PREFIX),
         sweep_interval=sweep_interval or float(extra.get("MOTCUA_SWEEP_SECONDS", DEFAULT_SWEEP_SECONDS)),
         claim_seconds=claim_seconds or int(extra.get("MOTCUA_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS)),
-        job_size=job_size or _job_size(extra.get("MOTCUA_TIMER_JOB_SIZE"), DEFAULT_JOB_SIZE),
+        job_size=job_size,
         burst=burst,
         name=name,
         log_level=extra.get("MOTCUA_WORKER_LOG_LEVEL", "WARNING"),

@@ -101,3 +101,11 @@ def test_validate_exit_codes_and_json(run_sqlite, tmp_path):
     evil = tmp_path / "xxe.bpmn"
     evil.write_text('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>')
     assert "xml-dtd-forbidden" in run("validate", str(evil), expect=1)
+
+
+def test_worker_refuses_a_job_size_that_is_not_a_positive_number(tmp_path, sqlite_url):
+    env = motcua_env(tmp_path, sqlite_url, REDIS_URL="redis://127.0.0.1:1/0", MOTCUA_TIMER_JOB_SIZE="twenty")
+    refused = run_motcua(env, "worker", "--burst", expect=2)
+    assert "MOTCUA_TIMER_JOB_SIZE must be a whole number of at least 1, not 'twenty'" in refused.stderr
+    refused = run_motcua(env, "worker", "--burst", "--job-size", "0", expect=2)
+    assert "--job-size" in refused.stderr and "Traceback" not in refused.stderr
