@@ -12,9 +12,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, inspect, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -654,8 +655,7 @@ def _apply_outcome(
     completed_ids = {e.task_id for e in outcome.events if e.lifecycle == "complete"}
     opened: list[HumanTask] = []
     with s.no_autoflush:
-        state.state = ctx.runtime.dumps(outcome.workflow)
-        state.updated_at = now
+        _save_state(s, state, ctx.runtime.dumps(outcome.workflow), now)
         for open_task in snap.human_tasks:
             if open_task.task_id not in outcome.opened:
                 continue
@@ -737,6 +737,41 @@ def _apply_outcome(
     for listener in ctx.listeners:
         listener.after_run(ctx, s, dossier, outcome, actor)
     return opened
+
+
+#: The versioned save of a workflow state, as one statement (see ``_save_state``).
+_SAVE_STATE = (
+    update(WorkflowState.__table__)
+    .where(
+        WorkflowState.__table__.c.dossier_id == bindparam("of_dossier"),
+        WorkflowState.__table__.c.version == bindparam("expected_version"),
+    )
+    .values(version=bindparam("next_version"), state=bindparam("saved"), updated_at=bindparam("saved_at"))
+)
+
+
+def _save_state(s: Session, state: WorkflowState, saved: str, now) -> None:
+    """Save a workflow state under its next version: an optimistic check, so a state someone else
+    saved since it was read is a conflict. An existing state is written at once, before the step's
+    other rows, so every use case takes a dossier's state row first; a new one goes with the flush."""
+    if not inspect(state).persistent:
+        state.state, state.updated_at = saved, now
+        return
+    next_version = state.version + 1
+    result = s.connection().execute(
+        _SAVE_STATE,
+        {
+            "of_dossier": state.dossier_id,
+            "expected_version": state.version,
+            "next_version": next_version,
+            "saved": saved,
+            "saved_at": now,
+        },
+    )
+    if result.rowcount != 1:
+        raise StaleDataError(f"workflow state of dossier {state.dossier_id} changed since it was read")
+    for name, value in (("version", next_version), ("state", saved), ("updated_at", now)):
+        set_committed_value(state, name, value)
 
 
 def preload_pending_bpmn_timers(s: Session, dossier_id: int, timers: list[Timer] | None) -> None:
