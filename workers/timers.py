@@ -3,9 +3,9 @@
 The database timer table is the truth; Redis only carries work. A claim key per dossier and earliest
 due time (``SET NX`` with a time to live) keeps a dossier from being queued twice while its job is
 waiting or running; if a worker dies mid-job the claim runs out and the next sweep queues it again.
-Each dossier is fired in its own transaction and the firing is idempotent (see
-:func:`engine.services.sla.fire_dossier_timers`), so a job that dies half-way loses nothing and a
-dossier it did fire is not fired again. Several dossiers share a job because rq's own bookkeeping
+A job fires its dossiers in one transaction (each in its own if that fails, see
+:func:`engine.services.sla.fire_due_timers`) and firing is idempotent, so a job that dies half-way
+loses nothing and no timer fires twice. Several dossiers share a job because rq's own bookkeeping
 per job costs about as much as a fire. If Redis is unreachable the sweep rolls back and tries again
 later; no timer is lost.
 """

@@ -620,12 +620,15 @@ def _advance(
     user: UserView | None,
     operation,
     completed_task: uuid.UUID | None = None,
+    pending_timers: list[Timer] | None = None,
 ) -> list[HumanTask]:
+    """Run ``operation`` on the dossier's workflow and save the outcome. ``pending_timers``: all the
+    dossier's pending BPMN timers when the caller has already read (and locked) them."""
     pv = dossier.process_version
     model = _model(ctx, s, pv.id)
     workflow = ctx.workflows.take(dossier.id, state.version, model) or ctx.runtime.loads(state.state, model)
     outcome = operation(workflow, model, _run_context(dossier, actor, dossier.agency.code, pv))
-    opened = _apply_outcome(ctx, s, dossier, state, outcome, actor, user, completed_task)
+    opened = _apply_outcome(ctx, s, dossier, state, outcome, actor, user, completed_task, pending_timers)
     _keep_workflow(ctx, s, dossier, state, model, outcome)
     return opened
 
@@ -646,6 +649,7 @@ def _apply_outcome(
     actor: str,
     user: UserView | None,
     completed_task: uuid.UUID | None = None,
+    pending_timers: list[Timer] | None = None,
 ) -> list[HumanTask]:
     """Save the workflow state and bring every projection in line with it (same transaction).
 
@@ -689,7 +693,7 @@ def _apply_outcome(
                 row.completed_by_id = user.id
 
         if outcome.had_timers or snap.timers:
-            _sync_timers(s, dossier, outcome, completed_ids, now)
+            _sync_timers(s, dossier, outcome, completed_ids, now, pending_timers)
 
     event_rows = []
     for event in outcome.events:
@@ -774,22 +778,18 @@ def _save_state(s: Session, state: WorkflowState, saved: str, now) -> None:
         set_committed_value(state, name, value)
 
 
-def preload_pending_bpmn_timers(s: Session, dossier_id: int, timers: list[Timer] | None) -> None:
-    """Tell the next run of this dossier in this transaction that ``timers`` are all its pending BPMN
-    timers (already read and locked by the caller), so it need not read them again; None forgets."""
-    preloaded = s.info.setdefault("pending_bpmn_timers", {})
-    if timers is None:
-        preloaded.pop(dossier_id, None)
-    else:
-        preloaded[dossier_id] = timers
-
-
-def _sync_timers(s: Session, dossier: Dossier, outcome: RunOutcome, completed_ids: set, now) -> None:
+def _sync_timers(
+    s: Session,
+    dossier: Dossier,
+    outcome: RunOutcome,
+    completed_ids: set,
+    now,
+    pending_timers: list[Timer] | None = None,
+) -> None:
     """Keep the timer table in line with the BPMN timers the workflow is waiting on."""
-    preloaded = s.info.get("pending_bpmn_timers", {}).pop(dossier.id, None)
     rows = (
-        preloaded
-        if preloaded is not None
+        pending_timers
+        if pending_timers is not None
         else s.scalars(
             select(Timer).where(
                 Timer.dossier_id == dossier.id, Timer.kind == "bpmn", Timer.state == "pending"

@@ -39,7 +39,7 @@ from ..store.models import (
 )
 from ..store.sla_tables import CalendarOverride, SlaAlert
 from ..views import UserView, View
-from . import SYSTEM_ACTOR, _advance, _append_event, _dossier, preload_pending_bpmn_timers, unit_of_work
+from . import SYSTEM_ACTOR, _advance, _append_event, _dossier, unit_of_work
 
 if TYPE_CHECKING:
     from ..bpmn.runtime import RunOutcome
@@ -483,8 +483,7 @@ def _fire_in(ctx: Context, s: Session, dossier_ids: list[int]) -> list[FireResul
     pending: dict[int, list[Timer]] = defaultdict(list)
     for timer in s.scalars(timers_query):
         pending[timer.dossier_id].append(timer)
-    due = {d: [t for t in timers if t.due_at <= now] for d, timers in pending.items()}
-    due = {d: timers for d, timers in due.items() if timers}
+    due = {d: ready for d, timers in pending.items() if (ready := [t for t in timers if t.due_at <= now])}
     dossiers = {d.id: d for d in s.scalars(select(Dossier).where(Dossier.id.in_(list(due))))} if due else {}
     return [
         _fire_loaded(ctx, s, dossiers[d], states.get(d), due[d], pending[d], now)
@@ -508,19 +507,16 @@ def _fire_loaded(
     bpmn = [t for t in timers if t.kind == "bpmn"]
     if bpmn:
         if dossier.run_state == "running" and state is not None:
-            preload_pending_bpmn_timers(s, dossier.id, [t for t in pending if t.kind == "bpmn"])
-            try:
-                _advance(
-                    ctx,
-                    s,
-                    dossier,
-                    state,
-                    SYSTEM_ACTOR,
-                    None,
-                    lambda wf, model, rc: ctx.runtime.fire_timers(wf, model, rc),
-                )
-            finally:
-                preload_pending_bpmn_timers(s, dossier.id, None)
+            _advance(
+                ctx,
+                s,
+                dossier,
+                state,
+                SYSTEM_ACTOR,
+                None,
+                lambda wf, model, rc: ctx.runtime.fire_timers(wf, model, rc),
+                pending_timers=[t for t in pending if t.kind == "bpmn"],
+            )
         for t in bpmn:
             if t.state == "fired":
                 fired.append(t.kind)
